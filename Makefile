@@ -1,0 +1,60 @@
+# quotecontra: `make help` lists the targets.
+SHELL := /bin/bash
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export MLFLOW_DISABLE_TELEMETRY := true
+export TOKENIZERS_PARALLELISM := false
+export HF_HUB_OFFLINE := 1
+
+.DEFAULT_GOAL := help
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@command -v $(PY) >/dev/null || { echo "need $(PY)"; exit 1; }
+	test -d $(VENV) || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP) ## Make .venv and install the package with pinned dependencies (no model hub needed)
+
+run: $(STAMP) ## Run the whole pipeline on the bundled sample corpus (runs/default, mlflow.db)
+	$(BIN)/quotecontra all
+
+test: $(STAMP) ## Fast test tiers (unit, data, model, end-to-end smoke); slow ones are skipped
+	$(BIN)/pytest -m "not slow" -q
+
+test-all: $(STAMP) ## Every test, slow ones included (real Label Studio, full training)
+	$(BIN)/pytest -q
+
+lint: $(STAMP) ## ruff check and format check
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+format: $(STAMP) ## Apply ruff fixes and formatting
+	$(BIN)/ruff check --fix src tests
+	$(BIN)/ruff format src tests
+
+bench: $(STAMP) ## Benchmarks: writes JSON under experiments/bench/
+	$(BIN)/python -m quotecontra.bench
+
+reproduce: $(STAMP) ## Rerun the baseline experiments and compare with experiments/baselines/*.json
+	$(BIN)/python -m quotecontra.reproduce
+
+baselines: $(STAMP) ## Regenerate experiments/baselines/*.json by running the baseline experiments
+	$(BIN)/python -m quotecontra.reproduce --write
+
+schema: $(STAMP) ## Write the JSON Schemas of the records to docs/schemas
+	$(BIN)/quotecontra schema schema_dir=docs/schemas
+
+mlflow-ui: $(STAMP) ## Open the MLflow UI on the local store (http://127.0.0.1:5000)
+	$(BIN)/mlflow ui --backend-store-uri sqlite:///mlflow.db --host 127.0.0.1 --port 5000
+
+clean: ## Remove run outputs (keeps .venv and mlflow.db)
+	rm -rf runs outputs multirun .pytest_cache
+
+.PHONY: help install run test test-all lint format bench reproduce baselines schema mlflow-ui clean

@@ -1,0 +1,88 @@
+"""``quotecontra <stage> [hydra overrides]``: a thin Hydra wrapper per stage that returns the metrics dict.
+
+Every Hydra flag works after the stage name (``--cfg job``, ``--help``, ``--multirun``, ``experiment=smoke``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+import hydra  # noqa: E402
+from omegaconf import DictConfig  # noqa: E402
+
+from quotecontra.config import register_configs  # noqa: E402
+
+CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
+log = logging.getLogger("quotecontra")
+
+
+def conf_dir() -> str:
+    """The repo's conf/ (the package is installed editable from its checkout)."""
+    if not CONF_DIR.is_dir():
+        raise SystemExit(f"quotecontra: config folder {CONF_DIR} not found; install the package with `make install`")
+    return str(CONF_DIR)
+
+
+def _usage() -> str:
+    from quotecontra.stages import STAGES
+
+    lines = ["usage: quotecontra <stage> [key=value ...] [--cfg job] [--multirun] [--help]", "", "stages:"]
+    lines.append(f"  {'all':<20} annotate -> pairs -> train -> evaluate -> export (nested MLflow runs)")
+    lines += [f"  {n:<20} {s.doc}" for n, s in STAGES.items()]
+    lines.append(f"  {'schema':<20} write the JSON Schemas of the records (schema_dir=DIR, default docs/schemas)")
+    return "\n".join(lines)
+
+
+def dispatch(cfg: DictConfig) -> dict[str, float]:
+    """Run the stage named in ``cfg.stage``; shared by the CLI and by tests that compose a config."""
+    from quotecontra.stages import STAGES, run_all, run_stage
+
+    if cfg.stage == "all":
+        return run_all(cfg)
+    if cfg.stage not in STAGES:
+        raise SystemExit(f"quotecontra: unknown stage {cfg.stage!r}\n{_usage()}")
+    return run_stage(cfg.stage, cfg)
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in {"-h", "--help", "help"}:
+        print(_usage())
+        return
+    stage, rest = argv[0], argv[1:]
+    if stage == "schema":
+        from quotecontra.records import dump_schemas
+
+        out = next((a.split("=", 1)[1] for a in rest if a.startswith("schema_dir=")), "docs/schemas")
+        for p in dump_schemas(Path(out)):
+            print(p)
+        return
+    from quotecontra.stages import STAGES
+
+    if stage != "all" and stage not in STAGES:
+        print(f"quotecontra: unknown stage {stage!r}\n\n{_usage()}", file=sys.stderr)
+        raise SystemExit(2)
+    overrides = [f"stage={stage}", f"hydra.job.name={stage}"]
+    multirun = any(a in {"-m", "--multirun"} for a in rest)
+    if multirun and not any(a.startswith("run_dir=") for a in rest):
+        # Each sweep job gets its own run dir next to Hydra's sweep folder.
+        overrides.append("run_dir=${hydra:sweep.dir}/${hydra:job.num}")
+    register_configs()
+    sys.argv = [f"quotecontra {stage}", *overrides, *rest]
+
+    @hydra.main(config_path=conf_dir(), config_name="config", version_base="1.3")
+    def _run(cfg: DictConfig) -> dict[str, float]:
+        return dispatch(cfg)
+
+    _run()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,215 @@
+"""The stage graph: what each stage reads, writes and depends on, and the runner that skips unchanged stages.
+
+Like a DVC stage, each :class:`StageSpec` declares its inputs, outputs and the config keys that matter to it.
+A stage whose input digests and config slice equal the last run's (and whose outputs exist) is skipped; pass
+``force=true`` to rerun it anyway. Stage logic lives in the stage modules and knows no MLflow run handling.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from quotecontra.runpaths import RunPaths
+from quotecontra.tracking import Tracker, file_digest, run_url, stage_run
+
+log = logging.getLogger(__name__)
+PIPELINE_VERSION = "1"
+
+
+@dataclass
+class StageResult:
+    """What a stage hands back: metrics for MLflow and the caller, and the lines of its summary."""
+
+    metrics: dict[str, float] = field(default_factory=dict)
+    outputs: list[Path] = field(default_factory=list)
+    summary: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    name: str
+    target: str  # "module:function", imported only when the stage runs (torch is slow to import)
+    doc: str
+    inputs: Callable[[DictConfig], list[Path]]
+    outputs: Callable[[DictConfig], list[Path]]
+    config_keys: tuple[str, ...]
+    in_all: bool = True
+
+    def load(self) -> Callable[[DictConfig, Tracker], StageResult]:
+        module, func = self.target.split(":")
+        return getattr(importlib.import_module(module), func)
+
+
+def _p(cfg: DictConfig) -> RunPaths:
+    return RunPaths.of(cfg.run_dir)
+
+
+def _gold_inputs(cfg: DictConfig) -> list[Path]:
+    return [Path(g) for g in cfg.pairs.gold_dirs if Path(g).exists()]
+
+
+STAGES: dict[str, StageSpec] = {
+    s.name: s
+    for s in [
+        StageSpec(
+            "annotate",
+            "quotecontra.annotate:run",
+            "articles -> quote records (quotes.jsonl, articles.jsonl)",
+            inputs=lambda c: [Path(c.input)],
+            outputs=lambda c: [_p(c).quotes, _p(c).articles],
+            config_keys=("input", "data", "annotate"),
+        ),
+        StageSpec(
+            "pairs",
+            "quotecontra.pairs:run",
+            "quote records -> natural + synthetic pairs (pairs/: DatasetDict, parquet, dataset card)",
+            inputs=lambda c: [_p(c).quotes, _p(c).articles, *_gold_inputs(c)],
+            outputs=lambda c: [_p(c).pairs],
+            config_keys=("pairs", "seed"),
+        ),
+        StageSpec(
+            "train",
+            "quotecontra.train:run",
+            "pairs -> fine-tuned classifier or baseline (model/)",
+            inputs=lambda c: [_p(c).pairs],
+            outputs=lambda c: [_p(c).model],
+            config_keys=("model", "train", "nli", "seed"),
+        ),
+        StageSpec(
+            "evaluate",
+            "quotecontra.evaluate:run",
+            "model + pairs -> metrics.json, plots/ (synthetic, natural, CAD, Breaking NLI)",
+            inputs=lambda c: [_p(c).model, _p(c).pairs],
+            outputs=lambda c: [_p(c).metrics],
+            config_keys=("evaluate", "seed"),
+        ),
+        StageSpec(
+            "export",
+            "quotecontra.export:run",
+            "quotes + pairs -> Label Studio tasks, JSONL, CSV, HF dataset, doccano (export/)",
+            inputs=lambda c: [_p(c).quotes, _p(c).articles, _p(c).pairs],
+            outputs=lambda c: [Path(c.export.out_dir)],
+            config_keys=("export",),
+        ),
+        StageSpec(
+            "evaluate-quotes",
+            "quotecontra.quote_eval:run",
+            "quotes.jsonl vs gold (gold=...) or PolNeAR (dataset=polnear split=dev) -> quote_metrics.json",
+            inputs=lambda c: [],
+            outputs=lambda c: [_p(c).quote_metrics],
+            config_keys=(),
+            in_all=False,
+        ),
+        StageSpec(
+            "import-annotations",
+            "quotecontra.export:import_annotations",
+            "Label Studio export (file=...) -> gold files in the data/gold format",
+            inputs=lambda c: [],
+            outputs=lambda c: [],
+            config_keys=(),
+            in_all=False,
+        ),
+        StageSpec(
+            "predict",
+            "quotecontra.predict:run",
+            "registered model or run dir -> labels for new pairs (predict.file=... or predict.premise/hypothesis)",
+            inputs=lambda c: [],
+            outputs=lambda c: [],
+            config_keys=(),
+            in_all=False,
+        ),
+    ]
+}
+
+
+def signature(spec: StageSpec, cfg: DictConfig) -> str | None:
+    """Digest of the stage's inputs and config slice; None when the stage has no declared inputs (always runs)."""
+    inputs = spec.inputs(cfg)
+    if not inputs:
+        return None
+    parts: dict[str, Any] = {"version": PIPELINE_VERSION, "stage": spec.name}
+    for key in spec.config_keys:
+        node = OmegaConf.select(cfg, key)
+        parts[key] = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else node
+    parts["inputs"] = {str(p): (file_digest(p) if p.exists() else None) for p in inputs}
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:20]
+
+
+def _record_path(spec: StageSpec, cfg: DictConfig) -> Path:
+    return _p(cfg).stages / f"{spec.name}.json"
+
+
+def run_stage(name: str, cfg: DictConfig) -> dict[str, float]:
+    """Run one stage inside its MLflow run, skipping it when nothing it depends on changed."""
+    spec = STAGES[name]
+    sig = signature(spec, cfg)
+    record = _record_path(spec, cfg)
+    previous = json.loads(record.read_text()) if record.exists() else {}
+    unchanged = (
+        sig is not None
+        and not cfg.force
+        and previous.get("signature") == sig
+        and all(p.exists() for p in spec.outputs(cfg))
+    )
+    t0 = time.perf_counter()
+    with stage_run(cfg, name) as tracker:
+        if unchanged:
+            result = StageResult(
+                metrics={k: float(v) for k, v in previous.get("metrics", {}).items()},
+                outputs=[Path(p) for p in previous.get("outputs", [])],
+                summary=["inputs and config unchanged since the last run: skipped (force=true reruns it)"],
+            )
+            tracker.set_tags({"skipped": "true", "signature": sig or ""})
+            tracker.log_metrics(result.metrics)
+        else:
+            missing = [str(p) for p in spec.inputs(cfg) if not p.exists()]
+            if missing:
+                raise FileNotFoundError(
+                    f"stage '{name}' needs {', '.join(missing)}: run the stage that writes it first "
+                    f"(quotecontra all run_dir={cfg.run_dir})"
+                )
+            result = spec.load()(cfg, tracker)
+            tracker.log_metrics(result.metrics)
+            for out in result.outputs:
+                tracker.log_artifact(out)
+            tracker.set_tags({"skipped": "false", "signature": sig or ""})
+            if sig is not None:
+                record.parent.mkdir(parents=True, exist_ok=True)
+                record.write_text(
+                    json.dumps(
+                        {"signature": sig, "metrics": result.metrics, "outputs": [str(p) for p in result.outputs]},
+                        indent=2,
+                    )
+                )
+        elapsed = time.perf_counter() - t0
+        _print_summary(name, result, elapsed, run_url(tracker, cfg))
+    return result.metrics
+
+
+def _print_summary(name: str, result: StageResult, elapsed: float, run: str) -> None:
+    lines = [f"[{name}] done in {elapsed:.1f}s", *(f"  {s}" for s in result.summary)]
+    if result.outputs:
+        lines.append("  wrote: " + ", ".join(str(p) for p in result.outputs))
+    lines.append(f"  logged: {run}")
+    print("\n".join(lines), flush=True)
+
+
+def run_all(cfg: DictConfig) -> dict[str, float]:
+    """annotate -> pairs -> train -> evaluate -> export, each a nested MLflow run under one parent."""
+    metrics: dict[str, float] = {}
+    with stage_run(cfg, "all") as parent:
+        for name, spec in STAGES.items():
+            if spec.in_all:
+                metrics.update({f"{name}/{k}": v for k, v in run_stage(name, cfg).items()})
+        parent.log_metrics(metrics)
+    return metrics
