@@ -155,9 +155,7 @@ class ExportConfig:
 
 @dataclass
 class PredictConfig:
-    model: str = _help(
-        "models:/quotecontra-classifier/<version|latest>, a run dir or a model dir.", "${run_dir}/model"
-    )
+    model: str = _help("models:/quotecontra-classifier/<version|latest>, a run dir or a model dir.", "${run_dir}/model")
     file: Optional[str] = _help("jsonl of pairs (premise, hypothesis) to label.", None)
     premise: Optional[str] = _help("Premise text (with hypothesis, labels one pair).", None)
     hypothesis: Optional[str] = _help("Hypothesis text.", None)

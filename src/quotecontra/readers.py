@@ -24,10 +24,107 @@ JSONL_SUFFIXES = {".jsonl"}
 
 # The commonest English function words: an article with almost none of them is not English (or not prose).
 _EN_STOPWORDS = frozenset(
-    "the of and to a in that is was he for it with as his on be at by i this had not are but from or have an they "
-    "which one you were her all she there would their we him been has when who will more no if out so said what up "
-    "its about into than them can only other new some could time these two may then do first any my now such like "
-    "our over man me even most made after also did many before must through back years where much your way well".split()
+    [
+        "the",
+        "of",
+        "and",
+        "to",
+        "a",
+        "in",
+        "that",
+        "is",
+        "was",
+        "he",
+        "for",
+        "it",
+        "with",
+        "as",
+        "his",
+        "on",
+        "be",
+        "at",
+        "by",
+        "i",
+        "this",
+        "had",
+        "not",
+        "are",
+        "but",
+        "from",
+        "or",
+        "have",
+        "an",
+        "they",
+        "which",
+        "one",
+        "you",
+        "were",
+        "her",
+        "all",
+        "she",
+        "there",
+        "would",
+        "their",
+        "we",
+        "him",
+        "been",
+        "has",
+        "when",
+        "who",
+        "will",
+        "more",
+        "no",
+        "if",
+        "out",
+        "so",
+        "said",
+        "what",
+        "up",
+        "its",
+        "about",
+        "into",
+        "than",
+        "them",
+        "can",
+        "only",
+        "other",
+        "new",
+        "some",
+        "could",
+        "time",
+        "these",
+        "two",
+        "may",
+        "then",
+        "do",
+        "first",
+        "any",
+        "my",
+        "now",
+        "such",
+        "like",
+        "our",
+        "over",
+        "man",
+        "me",
+        "even",
+        "most",
+        "made",
+        "after",
+        "also",
+        "did",
+        "many",
+        "before",
+        "must",
+        "through",
+        "back",
+        "years",
+        "where",
+        "much",
+        "your",
+        "way",
+        "well",
+    ]
 )
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 
@@ -125,8 +222,9 @@ def decode(raw: bytes, source: str) -> str | Skip:
     return text
 
 
-def make_article(article_id: str, text: str, source: str, opts: ReaderOptions, title: str = "",
-                 meta: dict[str, str] | None = None) -> Article | Skip:
+def make_article(
+    article_id: str, text: str, source: str, opts: ReaderOptions, title: str = "", meta: dict[str, str] | None = None
+) -> Article | Skip:
     """Normalise one article's text and apply the skip rules."""
     if looks_like_html(text):
         text = html_to_text(text)

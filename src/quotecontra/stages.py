@@ -38,7 +38,7 @@ class StageResult:
 @dataclass(frozen=True)
 class StageSpec:
     name: str
-    target: str  # "module:function", imported only when the stage runs (torch is slow to import)
+    target: str | Callable[[DictConfig, Tracker], StageResult]  # "module:function": imported when the stage runs
     doc: str
     inputs: Callable[[DictConfig], list[Path]]
     outputs: Callable[[DictConfig], list[Path]]
@@ -46,6 +46,8 @@ class StageSpec:
     in_all: bool = True
 
     def load(self) -> Callable[[DictConfig, Tracker], StageResult]:
+        if callable(self.target):
+            return self.target
         module, func = self.target.split(":")
         return getattr(importlib.import_module(module), func)
 

@@ -20,7 +20,7 @@ os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("MLFLOW_ENABLE_TELEMETRY", "false")
 os.environ.setdefault("DO_NOT_TRACK", "true")
 
-from omegaconf import DictConfig, OmegaConf  # noqa: E402
+from omegaconf import DictConfig, OmegaConf
 
 log = logging.getLogger(__name__)
 
@@ -73,16 +73,16 @@ class Tracker:
     def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
         self.metrics.update({k: float(v) for k, v in metrics.items()})
 
-    def log_artifact(self, path: Path, artifact_path: str | None = None) -> None:  # noqa: B027
+    def log_artifact(self, path: Path, artifact_path: str | None = None) -> None:
         pass
 
-    def log_input(self, name: str, path: Path, context: str, digest: str | None = None) -> None:  # noqa: B027
+    def log_input(self, name: str, path: Path, context: str, digest: str | None = None) -> None:
         pass
 
-    def set_tags(self, tags: Mapping[str, str]) -> None:  # noqa: B027
+    def set_tags(self, tags: Mapping[str, str]) -> None:
         pass
 
-    def log_params(self, params: Mapping[str, Any]) -> None:  # noqa: B027
+    def log_params(self, params: Mapping[str, Any]) -> None:
         pass
 
 

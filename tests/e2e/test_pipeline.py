@@ -1,0 +1,92 @@
+"""End to end: `quotecontra all` with the smoke experiment on 3 sample articles, every stage's outputs and MLflow runs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+E2E_ARTICLES = 3
+
+
+@pytest.fixture(scope="module")
+def pipeline_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    base = tmp_path_factory.mktemp("e2e")
+    corpus = base / "corpus"
+    corpus.mkdir()
+    gold_stems = sorted(p.stem for p in (ROOT / "data" / "gold").glob("*.json"))
+    if len(gold_stems) < E2E_ARTICLES:
+        pytest.fail("the sample corpus needs gold articles for the end-to-end test")
+    for stem in gold_stems[:E2E_ARTICLES]:
+        shutil.copy(ROOT / "data" / "samples" / f"{stem}.txt", corpus)
+    run_dir = base / "run"
+    res = subprocess.run(
+        [
+            sys.executable, "-m", "quotecontra.cli", "all", "experiment=smoke",
+            f"input={corpus}", f"run_dir={run_dir}", f"mlflow.tracking_uri=sqlite:///{base}/mlflow.db",
+            f"data.shared_dir={(ROOT / '..' / 'shared').resolve()}",
+        ],
+        cwd=base, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-5000:]
+    return base, res
+
+
+def test_every_stage_wrote_its_outputs(pipeline_run) -> None:
+    from quotecontra.records import Article, Quote, read_jsonl
+
+    base, res = pipeline_run
+    run = base / "run"
+    articles = list(read_jsonl(run / "articles.jsonl", Article))
+    quotes = list(read_jsonl(run / "quotes.jsonl", Quote))
+    assert len(articles) == E2E_ARTICLES
+    assert len(quotes) >= 3 * E2E_ARTICLES
+    assert {q.article_id for q in quotes} == {a.id for a in articles}
+    assert (run / "pairs" / "hf" / "dataset_dict.json").exists()
+    assert (run / "pairs" / "README.md").read_text().strip()
+    assert (run / "model").is_dir() and any((run / "model").iterdir())
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics, "metrics.json is empty"
+    assert any((run / "export").rglob("*.json"))
+    for stage in ["annotate", "pairs", "train", "evaluate", "export"]:
+        assert f"[{stage}] done" in res.stdout, f"no summary printed for {stage}"
+    assert "logged: MLflow run" in res.stdout
+
+
+def test_mlflow_parent_with_one_nested_run_per_stage(pipeline_run) -> None:
+    from mlflow.tracking import MlflowClient
+
+    base, _ = pipeline_run
+    client = MlflowClient(tracking_uri=f"sqlite:///{base}/mlflow.db")
+    exp = client.get_experiment_by_name("quotecontra")
+    runs = client.search_runs([exp.experiment_id])
+    parents = [r for r in runs if r.data.tags.get("stage") == "all"]
+    assert len(parents) == 1
+    parent = parents[0]
+    children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id]
+    assert sorted(r.data.tags["stage"] for r in children) == ["annotate", "evaluate", "export", "pairs", "train"]
+    for child in children:
+        assert child.info.status == "FINISHED"
+        assert child.data.params["model.kind"] == "tiny_bert"
+        assert child.data.tags["git_commit"]
+        assert child.data.metrics, f"{child.data.tags['stage']} logged no metrics"
+        assert client.list_artifacts(child.info.run_id), f"{child.data.tags['stage']} logged no artifacts"
+    annotate = next(r for r in children if r.data.tags["stage"] == "annotate")
+    assert annotate.inputs.dataset_inputs, "annotate did not log its input dataset"
+    assert parent.data.metrics
+
+
+def test_second_run_skips_unchanged_stages(pipeline_run) -> None:
+    base, _ = pipeline_run
+    cmd = [
+        sys.executable, "-m", "quotecontra.cli", "annotate", "experiment=smoke", f"input={base / 'corpus'}",
+        f"run_dir={base / 'run'}", "mlflow.enabled=false",
+    ]  # fmt: skip
+    res = subprocess.run(cmd, cwd=base, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "unchanged since the last run: skipped" in res.stdout
