@@ -164,6 +164,12 @@ class PredictConfig:
 
 
 @dataclass
+class QuoteEvalConfig:
+    threshold: float = _help("evaluate-quotes: gold coverage |pred ∩ gold| / |gold| needed for a match.", 0.5)
+    max_articles: int = _help("evaluate-quotes on polnear: cap on articles annotated and scored (0: all).", 0)
+
+
+@dataclass
 class RayConfig:
     address: Optional[str] = _help("auto or ray://host:port to join a cluster; null starts a local one.", None)
     num_workers: int = _help("Actors (each loads spaCy or the model once).", 2)
@@ -199,6 +205,7 @@ class Config:
     evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
     export: ExportConfig = field(default_factory=ExportConfig)
     predict: PredictConfig = field(default_factory=PredictConfig)
+    quote_eval: QuoteEvalConfig = field(default_factory=QuoteEvalConfig)
     ray: RayConfig = field(default_factory=RayConfig)
     mlflow: MlflowConfig = field(default_factory=MlflowConfig)
 

