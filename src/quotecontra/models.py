@@ -177,7 +177,12 @@ def train_wordpiece(texts: Sequence[str], vocab_size: int, max_length: int) -> A
 
 def build_transformer(mcfg: Mapping[str, Any], texts: Sequence[str], seed: int) -> TransformerClassifier:
     """A classifier ready to fine-tune: the pretrained encoder with a fresh seeded head, or a random tiny BERT."""
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer, BertConfig, BertForSequenceClassification
+    from transformers import (
+        AutoModelForSequenceClassification,
+        AutoTokenizer,
+        BertConfig,
+        BertForSequenceClassification,
+    )
     from transformers import set_seed as hf_set_seed
 
     id2label, label2id = label_maps()

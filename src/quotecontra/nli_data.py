@@ -121,7 +121,9 @@ def sample(rows: list[NliRow], max_pairs: int, seed: int) -> list[NliRow]:
     return [rows[i] for i in idx]
 
 
-def load_sources(sources: Iterable[str], shared_dir: Path, max_pairs: int, seed: int, split: str = "train") -> list[NliRow]:
+def load_sources(
+    sources: Iterable[str], shared_dir: Path, max_pairs: int, seed: int, split: str = "train"
+) -> list[NliRow]:
     """All configured sources, concatenated and capped at ``max_pairs`` in total."""
     rows: list[NliRow] = []
     for s in sources:

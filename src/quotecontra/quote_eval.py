@@ -620,14 +620,21 @@ def _merge(spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
 # Stage (I/O at the edge)
 
 
+def annotate_options(cfg: DictConfig) -> Any:
+    """The annotate engine's options from the config (the one place that knows how they are built)."""
+    from quotecontra.annotate import extract
+
+    return extract.options_from_cfg(cfg)
+
+
 def _annotate(articles: list[Any], cfg: DictConfig) -> list[Quote]:
     """Run the annotate engine on articles read here (PolNeAR, or gold articles the run did not cover)."""
     import spacy
 
-    from quotecontra.annotate.extract import annotate_articles, options_from_cfg
+    from quotecontra.annotate.extract import annotate_articles
 
     nlp = spacy.load(cfg.annotate.spacy_model)
-    return list(annotate_articles(articles, nlp, options_from_cfg(cfg)))
+    return list(annotate_articles(articles, nlp, annotate_options(cfg)))
 
 
 def _gold_sources(cfg: DictConfig) -> list[Path]:
@@ -636,7 +643,7 @@ def _gold_sources(cfg: DictConfig) -> list[Path]:
     return [p for p in (Path("data/gold"), Path(cfg.data.shared_dir) / "seed" / "gold.json") if p.exists()]
 
 
-def _reader_options(cfg: DictConfig) -> Any:
+def reader_options(cfg: DictConfig) -> Any:
     from quotecontra.readers import ReaderOptions
 
     d = cfg.data
@@ -672,7 +679,7 @@ def _run_gold(cfg: DictConfig, tracker: Any) -> tuple[dict[str, Any], dict[str, 
     missing = [g for g in gold if g.article_id not in covered]
     if missing:
         log.info("annotating %d gold articles the run did not cover", len(missing))
-        opts = _reader_options(cfg)
+        opts = reader_options(cfg)
         articles = [a for g in missing for a in iter_articles(g.article_path, opts)]
         preds += _annotate(articles, cfg)
     result = score_quotes(preds, gold, threshold=float(cfg.quote_eval.threshold))

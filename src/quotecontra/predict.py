@@ -1,0 +1,115 @@
+"""The predict stage: label new (premise, hypothesis) pairs with a registered model or a trained run dir.
+
+``predict.model`` is ``models:/quotecontra-classifier/<version|latest>`` (downloaded from the MLflow registry),
+a run dir (its model/) or a model dir. Input is a jsonl of pairs (``predict.file``) or one pair given as two
+strings (``predict.premise`` / ``predict.hypothesis``). Lines without both texts are skipped and counted.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig
+
+from quotecontra.models import Classifier, load_classifier
+from quotecontra.stages import StageResult
+from quotecontra.tracking import Tracker, setup_mlflow
+
+log = logging.getLogger(__name__)
+
+
+def resolve_registered(uri: str) -> str:
+    """models:/NAME/latest -> models:/NAME/<highest version> (the registry's 'latest' alias is not always set)."""
+    parts = uri.removeprefix("models:/").split("/")
+    if len(parts) != 2 or not parts[0]:
+        raise ValueError(f"predict.model={uri!r}: expected models:/NAME/VERSION or models:/NAME/latest")
+    name, ver = parts
+    if ver != "latest":
+        return uri
+    from mlflow import MlflowClient
+
+    versions = MlflowClient().search_model_versions(f"name='{name}'")
+    if not versions:
+        raise LookupError(f"no registered versions of {name!r}: train with mlflow.log_model=true first")
+    return f"models:/{name}/{max(int(v.version) for v in versions)}"
+
+
+def load_model(spec: str, cfg: DictConfig) -> Classifier:
+    """A registry URI (downloaded to a temp dir) or a local run/model dir."""
+    if spec.startswith("models:/") or spec.startswith("runs:/"):
+        import mlflow
+
+        setup_mlflow(cfg.mlflow)
+        uri = resolve_registered(spec) if spec.startswith("models:/") else spec
+        local = mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=tempfile.mkdtemp(prefix="qc-model-"))
+        log.info("loaded %s from %s", uri, local)
+        return load_classifier(local)
+    path = Path(spec)
+    if not path.exists():
+        raise FileNotFoundError(f"predict.model={spec!r}: no such dir and not a models:/ URI")
+    return load_classifier(path)
+
+
+def read_pairs(path: Path) -> Iterator[dict[str, Any]]:
+    """jsonl records with premise and hypothesis (other fields are kept); bad lines are logged and skipped."""
+    skipped = 0
+    with Path(path).open(encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError:
+                rec = None
+            if not isinstance(rec, dict) or not str(rec.get("premise", "")).strip() or not str(rec.get("hypothesis", "")).strip():
+                skipped += 1
+                log.warning("%s:%d: no premise/hypothesis, skipped", path, lineno)
+                continue
+            yield rec
+    if skipped:
+        log.warning("%s: %d lines skipped", path, skipped)
+
+
+def label_pairs(clf: Classifier, records: Sequence[dict[str, Any]], batch_size: int = 64) -> list[dict[str, Any]]:
+    """Each record plus ``predicted`` (label) and ``probs`` (label -> probability)."""
+    probs = clf.predict_proba(
+        [r["premise"] for r in records], [r["hypothesis"] for r in records], batch_size, progress=len(records) > 256
+    )
+    out = []
+    for rec, p in zip(records, probs, strict=True):
+        scores = {label: round(float(x), 4) for label, x in zip(clf.labels, p, strict=True)}
+        out.append({**rec, "predicted": clf.labels[int(p.argmax())], "probs": scores})
+    return out
+
+
+def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
+    """Label predict.file or the predict.premise/hypothesis pair; write predict.output (jsonl)."""
+    import torch
+
+    pcfg = cfg.predict
+    if pcfg.file:
+        records = list(read_pairs(Path(pcfg.file)))
+    elif pcfg.premise and pcfg.hypothesis:
+        records = [{"premise": pcfg.premise, "hypothesis": pcfg.hypothesis}]
+    else:
+        raise ValueError("predict needs predict.file=PAIRS.jsonl or both predict.premise=... and predict.hypothesis=...")
+    torch.set_num_threads(int(cfg.train.torch_threads))
+    clf = load_model(str(pcfg.model), cfg)
+    labelled = label_pairs(clf, records, int(cfg.train.eval_batch_size))
+    out = Path(pcfg.output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", encoding="utf-8") as fh:
+        for rec in labelled:
+            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    counts = Counter(r["predicted"] for r in labelled)
+    summary = [f"{len(labelled)} pairs labelled with {pcfg.model}: {dict(counts)}"]
+    if len(labelled) == 1:
+        summary.append(f"{labelled[0]['predicted']}  {labelled[0]['probs']}")
+    metrics = {"n": float(len(labelled)), **{f"predicted.{k}": float(v) for k, v in counts.items()}}
+    return StageResult(metrics=metrics, outputs=[out], summary=summary)
