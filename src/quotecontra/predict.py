@@ -67,7 +67,11 @@ def read_pairs(path: Path) -> Iterator[dict[str, Any]]:
                 rec = json.loads(line)
             except json.JSONDecodeError:
                 rec = None
-            if not isinstance(rec, dict) or not str(rec.get("premise", "")).strip() or not str(rec.get("hypothesis", "")).strip():
+            if (
+                not isinstance(rec, dict)
+                or not str(rec.get("premise", "")).strip()
+                or not str(rec.get("hypothesis", "")).strip()
+            ):
                 skipped += 1
                 log.warning("%s:%d: no premise/hypothesis, skipped", path, lineno)
                 continue
@@ -98,7 +102,9 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
     elif pcfg.premise and pcfg.hypothesis:
         records = [{"premise": pcfg.premise, "hypothesis": pcfg.hypothesis}]
     else:
-        raise ValueError("predict needs predict.file=PAIRS.jsonl or both predict.premise=... and predict.hypothesis=...")
+        raise ValueError(
+            "predict needs predict.file=PAIRS.jsonl or both predict.premise=... and predict.hypothesis=..."
+        )
     torch.set_num_threads(int(cfg.train.torch_threads))
     clf = load_model(str(pcfg.model), cfg)
     labelled = label_pairs(clf, records, int(cfg.train.eval_batch_size))

@@ -622,19 +622,26 @@ def _merge(spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
 
 def annotate_options(cfg: DictConfig) -> Any:
     """The annotate engine's options from the config (the one place that knows how they are built)."""
-    from quotecontra.annotate import extract
+    from quotecontra.annotate.extract import AnnotateOptions
 
-    return extract.options_from_cfg(cfg)
+    return AnnotateOptions.from_config(cfg.annotate)
 
 
 def _annotate(articles: list[Any], cfg: DictConfig) -> list[Quote]:
     """Run the annotate engine on articles read here (PolNeAR, or gold articles the run did not cover)."""
-    import spacy
+    from tqdm import tqdm
 
-    from quotecontra.annotate.extract import annotate_articles
+    from quotecontra.annotate.extract import annotate_articles, build_nlp
 
-    nlp = spacy.load(cfg.annotate.spacy_model)
-    return list(annotate_articles(articles, nlp, annotate_options(cfg)))
+    options = annotate_options(cfg)
+    errors: list[tuple[str, str]] = []
+    out: list[Quote] = []
+    stream = annotate_articles(articles, lambda: build_nlp(options.spacy_model), options, errors=errors)
+    for _article, records in tqdm(stream, total=len(articles), desc="annotate", unit="article"):
+        out.extend(records)
+    for article_id, reason in errors:
+        log.warning("annotate failed on %s: %s (scored with no predictions)", article_id, reason)
+    return out
 
 
 def _gold_sources(cfg: DictConfig) -> list[Path]:

@@ -10,10 +10,11 @@ CUES_FILE = Path(__file__).resolve().parents[1] / "resources" / "cues.txt"
 
 # Cues that also have a common non-reporting sense ("call a meeting", "show a film", "accept an offer"): they
 # count only with a clausal complement or a quoted fragment, never through weaker patterns.
-AMBIGUOUS = frozenset(
+_AMBIGUOUS = (
     "call charge order show point detail question challenge attack welcome thank accept reject dismiss cite quote "
-    "signal project estimate answer object brief publish post leak correct hail praise blame blast slam agree".split()
+    "signal project estimate answer object brief publish post leak correct hail praise blame blast slam agree"
 )
+AMBIGUOUS = frozenset(_AMBIGUOUS.split())
 
 
 @dataclass(frozen=True)

@@ -120,11 +120,11 @@ def _single_openers(text: str, lo: int, hi: int) -> list[int]:
             continue
         prev = text[i - 1] if i > lo else " "
         nxt = text[i + 1] if i + 1 < hi else " "
-        if prev in _OPEN_CONTEXT or prev in DOUBLE_OPEN or i == lo:
-            if nxt.isalnum() or nxt in DOUBLE_OPEN or nxt == STRAIGHT_DOUBLE:
-                if ch == STRAIGHT_SINGLE and nxt.isdigit():
-                    continue  # '90s
-                out.append(i)
+        opens = prev in _OPEN_CONTEXT or prev in DOUBLE_OPEN or i == lo
+        if opens and (nxt.isalnum() or nxt in DOUBLE_OPEN or nxt == STRAIGHT_DOUBLE):
+            if ch == STRAIGHT_SINGLE and nxt.isdigit():
+                continue  # '90s
+            out.append(i)
     return out
 
 
@@ -233,10 +233,14 @@ def _pair_doubles(text: str, paras: Sequence[Span]) -> list[Quotation]:
             carry = top
         elif top.pieces:
             out.append(
-                Quotation(top.pieces, top.outer, top.marks, closed=False, recovered=True, multi_paragraph=len(top.pieces) > 1)
+                Quotation(
+                    top.pieces, top.outer, top.marks, closed=False, recovered=True, multi_paragraph=len(top.pieces) > 1
+                )
             )
     if carry is not None and carry.pieces:
-        out.append(Quotation(carry.pieces, carry.outer, carry.marks, closed=False, recovered=True, multi_paragraph=True))
+        out.append(
+            Quotation(carry.pieces, carry.outer, carry.marks, closed=False, recovered=True, multi_paragraph=True)
+        )
     return out
 
 
@@ -277,13 +281,7 @@ def join_split(text: str, quotations: list[Quotation]) -> list[Quotation]:
     out: list[Quotation] = []
     for q in quotations:
         prev = out[-1] if out else None
-        if (
-            prev is not None
-            and not prev.multi_paragraph
-            and not q.multi_paragraph
-            and prev.closed
-            and q.end > prev.end
-        ):
+        if prev is not None and not prev.multi_paragraph and not q.multi_paragraph and prev.closed and q.end > prev.end:
             last = text[prev.spans[-1][1] - 1]
             first = text[q.spans[0][0]]
             if last in ",—–-…" and first.islower() and _gap_is_attribution(text, (prev.end, q.start)):

@@ -14,23 +14,30 @@ from dataclasses import dataclass, field
 
 from spacy.tokens import Doc, Span, Token
 
-TITLES = frozenset(
-    """mr mrs ms miss mx dr prof professor sir dame lord lady president vice prime minister secretary senator sen rep
+_TITLE_WORDS = """mr mrs ms miss mx dr prof professor sir dame lord lady president vice prime minister secretary senator sen rep
     representative governor gov mayor councillor councilor cllr chancellor judge justice chief executive spokesperson
     spokesman spokeswoman deputy general gen col colonel lt lieutenant captain capt sgt sergeant officer commissioner
     director chair chairman chairwoman chairperson ceo king queen prince princess pope father rev reverend bishop
     ambassador envoy foreign defence defense interior finance health home justice education transport state
     assemblyman assemblywoman congressman congresswoman coach inspector superintendent detective dean leader
-    alderman alderwoman treasurer mp mep""".split()
-)
-ORG_WORDS = frozenset(
-    """trust union council ministry department company inc ltd llc plc corp corporation party committee hospital clinic
+    alderman alderwoman treasurer mp mep"""
+TITLES = frozenset(_TITLE_WORDS.split())
+_ORG_WORDS = """trust union council ministry department company inc ltd llc plc corp corporation party committee hospital clinic
     association group agency authority board bank university college school office government commission court
     institute foundation society federation league club church police service services network organisation
     organization assembly parliament senate congress kremlin house centre center fund partners alliance coalition
-    network press times news post""".split()
-)
-PERSON_PRONOUNS = {"he": "m", "him": "m", "his": "m", "himself": "m", "she": "f", "her": "f", "hers": "f", "herself": "f"}
+    network press times news post"""
+ORG_WORDS = frozenset(_ORG_WORDS.split())
+PERSON_PRONOUNS = {
+    "he": "m",
+    "him": "m",
+    "his": "m",
+    "himself": "m",
+    "she": "f",
+    "her": "f",
+    "hers": "f",
+    "herself": "f",
+}
 PLURAL_PRONOUNS = frozenset({"they", "them", "their", "theirs", "themselves"})
 IT_PRONOUNS = frozenset({"it", "its", "itself"})
 FIRST_SECOND = frozenset({"i", "me", "my", "mine", "we", "us", "our", "ours", "you", "your", "yours", "myself"})
@@ -51,6 +58,13 @@ def clean_name(text: str) -> str:
     if text.lower().startswith("the ") and len(text.split()) > 1 and text.split()[1][:1].isupper():
         text = text[4:]
     return text
+
+
+def _is_dateline(span: Span) -> bool:
+    """'LAUSANNE, 14 March —': an upper-case place opening a paragraph is a dateline, not a discourse entity."""
+    first = span[0]
+    at_line_start = first.i == 0 or "\n" in first.doc[first.i - 1].text_with_ws
+    return at_line_start and span.text.isupper() and len(span.text) > 3
 
 
 def strip_titles(words: list[str]) -> tuple[list[str], list[str]]:
@@ -111,17 +125,32 @@ class EntityIndex:
     def _name_spans(self) -> Iterable[tuple[Span, str]]:
         """Entity spans, plus runs of proper nouns that the NER missed."""
         covered: set[int] = set()
-        for ent in self.doc.ents:
+        doc = self.doc
+        for ent in doc.ents:
             if ent.label_ in NAME_ENTS:
-                covered.update(range(ent.start, ent.end))
-                yield ent, ent.label_
+                start = ent.start
+                # NER often leaves out a first name or the first word of an organisation: "Dmitry [Peskov]".
+                while (
+                    start > 0
+                    and doc[start - 1].pos_ == "PROPN"
+                    and doc[start - 1].text[:1].isupper()
+                    and doc[start - 1].lower_.rstrip(".") not in TITLES
+                    and ent.start <= doc[start - 1].head.i < ent.end
+                ):
+                    start -= 1
+                if _is_dateline(doc[start : ent.end]):
+                    continue
+                covered.update(range(start, ent.end))
+                yield doc[start : ent.end], ent.label_
         run: list[Token] = []
         for tok in [*self.doc, None]:
             if tok is not None and tok.pos_ == "PROPN" and tok.i not in covered and tok.text[:1].isupper():
                 run.append(tok)
                 continue
             if run:
-                yield self.doc[run[0].i : run[-1].i + 1], ""
+                span = self.doc[run[0].i : run[-1].i + 1]
+                if not _is_dateline(span):
+                    yield span, ""
                 run = []
 
     def _build(self) -> None:
@@ -131,7 +160,7 @@ class EntityIndex:
             if not words:
                 continue
             words, titles = strip_titles(words)
-            if label == "NORP" or not words[0][:1].isupper():
+            if label == "NORP" or not words[0][:1].isupper() or all(w.lower() in TITLES for w in words):
                 continue
             raw.append((span, words, titles, _kind_from_label(label, words)))
         # Fullest names first, so that surnames attach to the person they abbreviate.
@@ -147,6 +176,12 @@ class EntityIndex:
                 if child.dep_ == "appos" and child.pos_ == "NOUN":
                     cluster.roles.add(child.lemma_.lower())
             if head.dep_ == "appos" and head.head.pos_ == "NOUN":
+                cluster.roles.add(head.head.lemma_.lower())
+            # "The middle-distance runner Ines Varga", "the CVX-204 trial": the noun beside the name is a role.
+            before = self.doc[span.start - 1] if span.start > 0 else None
+            if before is not None and before.pos_ == "NOUN" and before.dep_ == "compound":
+                cluster.roles.add(before.lemma_.lower())
+            if head.dep_ == "compound" and head.head.pos_ == "NOUN" and head.head.i >= span.end:
                 cluster.roles.add(head.head.lemma_.lower())
         self.mentions.sort(key=lambda m: m.start)
 
@@ -240,9 +275,22 @@ class EntityIndex:
             return False
         if want == "person" and cluster.kind != "person":
             return False
-        if want == "org" and cluster.kind not in {"org", "place", "group"}:
+        if want == "org" and cluster.kind not in {"org", "group"}:
+            return False
+        if want == "org-or-place" and cluster.kind not in {"org", "place", "group"}:
             return False
         return not (gender and cluster.gender and cluster.gender != gender)
+
+    def topic(self, exclude: set[str] | frozenset[str] = frozenset()) -> Cluster | None:
+        """The article's most mentioned organisation or place: what an otherwise topic-less quote is about."""
+        counts: dict[str, int] = {}
+        for m in self.mentions:
+            if m.cluster.kind != "person" and m.cluster.key not in exclude:
+                counts[m.cluster.key] = counts.get(m.cluster.key, 0) + 1
+        if not counts:
+            return None
+        best = max(counts, key=lambda k: counts[k])
+        return self.clusters[best] if counts[best] >= 2 else None
 
     def by_role(self, pos: int, role: str) -> Cluster | None:
         """'the trust' -> Westmere Health Trust: the latest entity before ``pos`` whose name or role has the word."""

@@ -1,8 +1,11 @@
 """Targets: whom or what a quote's content is about (ANNOTATION_GUIDE.md, "Target").
 
-Order of preference: the content's subject when it names or refers to an entity (pronouns resolved, the speaker
-excluded: "He will accept that," Trump said -> the person "he" refers to, not Trump); then the first named entity in
-the content; then the topic noun phrase (subject, else object).
+Order of preference: the content's subject when it names or refers to an entity (pronouns resolved; in a direct
+quotation the speaker is excluded: "He will accept that," Trump said -> the person "he" refers to, not Trump;
+in a reported clause "he"/"his" is the speaker and is skipped); then the first named entity in the content (a
+name used as a modifier keeps its noun: "the Halvorsen share"; places in a locative phrase are scenery, not
+topics); then the topic noun phrase, with definite nominals resolved to the article's entities ("the bridge" ->
+Tollgate Bridge) and quantifiers dropped ("most drivers" -> drivers).
 """
 
 from __future__ import annotations
@@ -23,6 +26,13 @@ from quotecontra.annotate.speakers import (
 
 _SKIP_ENTS = frozenset({"DATE", "TIME", "CARDINAL", "ORDINAL", "QUANTITY", "PERCENT", "MONEY"})
 _NOUNISH = frozenset({"NOUN", "PROPN"})
+_LOCATIVE = frozenset({"in", "at", "from", "to", "near", "across", "outside", "inside", "around", "throughout"})
+_QUANTIFIER_HEADS = frozenset(
+    "member members most some all one none rest majority half part any many few each number amount share lot "
+    "bit piece kind sort type".split()
+)
+_KEEP_LEFT = frozenset({"compound", "poss", "nmod"})
+_DEFINITE = frozenset({"the", "this", "that", "these", "those"})
 
 
 def _norp_phrase(tok: Token) -> str:
@@ -33,12 +43,29 @@ def _norp_phrase(tok: Token) -> str:
     return clean_name(tok.text)
 
 
+def _locative(tok: Token) -> bool:
+    """A place that only says where: 'in Galway', 'from Portugal'."""
+    node = tok
+    while node.dep_ in {"compound", "flat"} and node.head.i != node.i:
+        node = node.head
+    return node.dep_ == "pobj" and node.head.lower_ in _LOCATIVE
+
+
 def _entity_name(tok: Token, index: EntityIndex) -> str | None:
-    if tok.ent_type_ in _SKIP_ENTS:
-        return None
+    if tok.ent_type_ in _SKIP_ENTS or (tok.text.isupper() and len(tok.text) > 3 and index.cluster_at(tok) is None):
+        return None  # dates and numbers, datelines ("LAUSANNE, 14 March —")
     if tok.ent_type_ == "NORP":
         return _norp_phrase(tok)
     if tok.ent_type_ in NAME_ENTS or (tok.pos_ == "PROPN" and tok.text[:1].isupper()):
+        if tok.ent_type_ in {"GPE", "LOC", "FAC"} and _locative(tok):
+            return None
+        # A name used as a modifier of a common noun keeps its noun: "Halvorsen share", "Lancashire plant".
+        node = tok
+        while node.dep_ == "compound" and node.head.pos_ == "PROPN" and node.head.i > node.i:
+            node = node.head
+        if node.dep_ in {"compound", "poss"} and node.head.pos_ == "NOUN" and node.head.i > node.i:
+            if node.dep_ == "compound":
+                return clean_name(tok.doc[tok.i : node.head.i + 1].text)
         cluster = index.cluster_at(tok)
         if cluster is not None:
             return cluster.name
@@ -50,11 +77,13 @@ def _entity_name(tok: Token, index: EntityIndex) -> str | None:
     return None
 
 
-def _pronoun_target(tok: Token, index: EntityIndex, anchor: int, exclude: set[str]) -> str | None:
+def _pronoun_target(tok: Token, index: EntityIndex, anchor: int, exclude: set[str], quoted: bool) -> str | None:
     low = tok.lower_
     if low in FIRST_SECOND:
         return None
     if low in PERSON_PRONOUNS:
+        if not quoted or low in {"his", "hers", "himself", "herself"} or (low == "her" and tok.dep_ == "poss"):
+            return None  # in reported speech "he"/"his" is the speaker: not what the content is about
         m = index.resolve(anchor, "person", exclude, PERSON_PRONOUNS[low])
     elif low in PLURAL_PRONOUNS or low in IT_PRONOUNS:
         m = None  # "it"/"they" inside a quote mostly refer to events or groups: leave to the topic noun phrase
@@ -63,51 +92,84 @@ def _pronoun_target(tok: Token, index: EntityIndex, anchor: int, exclude: set[st
     return m.cluster.name if m else None
 
 
-def _noun_phrase(tok: Token) -> str:
-    """The topic noun phrase: determiners, modifiers and compounds left of the head, nothing after it."""
-    left = [c for c in tok.lefts if c.dep_ in {"det", "amod", "compound", "nmod", "poss", "nummod"}]
-    start = left[0].i if left else tok.i
-    text = tok.doc[start : tok.i + 1].text
-    of = next((c for c in tok.rights if c.dep_ == "prep" and c.lower_ in {"of", "in", "over", "on"}), None)
-    if of is not None:
-        obj = next((c for c in of.children if c.dep_ == "pobj"), None)
-        if obj is not None and obj.i - tok.i <= 4:
-            text = tok.doc[start : obj.i + 1].text
-    return clean_name(text)
+def _noun_phrase(tok: Token, index: EntityIndex) -> str | None:
+    """The topic noun phrase: compounds and possessors left of the head (no determiner, number or adjective);
+    a quantity head gives way to what it counts ('every member of the staff' -> the staff)."""
+    if tok.lower_ in FIRST_SECOND or tok.pos_ == "PRON":
+        return None
+    if tok.lemma_.lower() in _QUANTIFIER_HEADS or tok.ent_type_ in _SKIP_ENTS:
+        of = next((c for c in tok.rights if c.dep_ == "prep" and c.lower_ == "of"), None)
+        obj = next((c for c in of.children if c.dep_ == "pobj"), None) if of is not None else None
+        if obj is not None:
+            return _noun_phrase(obj, index)
+        if tok.ent_type_ in _SKIP_ENTS:
+            return None
+    poss = next((c for c in tok.children if c.dep_ == "poss"), None)
+    if poss is not None and poss.pos_ != "PRON":
+        owner = _entity_name(poss, index)
+        if owner is None and poss.pos_ == "NOUN":
+            pdet = next((c for c in poss.children if c.dep_ == "det"), None)
+            cluster = index.by_role(poss.idx, poss.lemma_.lower()) if pdet is not None else None
+            owner = cluster.name if cluster is not None else None
+        if owner is not None:
+            return owner  # "the company's scientists" is about the company
+    det = next((c for c in tok.children if c.dep_ == "det"), None)
+    if det is not None and det.lower_ in _DEFINITE:
+        cluster = index.by_role(tok.idx, tok.lemma_.lower())
+        if cluster is not None:
+            return cluster.name  # "the bridge" -> Tollgate Bridge, "the striker" -> Tomás Echeverri
+    left = [c for c in tok.lefts if c.dep_ in _KEEP_LEFT]
+    if any(c.dep_ == "poss" and c.lower_ in FIRST_SECOND for c in left):
+        return None  # "our engineers": the speaker's own side; the object says more
+    left = [c for c in left if not (c.dep_ == "poss" and c.pos_ == "PRON")]
+    start = min((c.left_edge.i for c in left), default=tok.i)
+    return clean_name(tok.doc[start : tok.i + 1].text) or None
 
 
 def pick_target(
     tokens: Sequence[Token], index: EntityIndex, speaker: str | None, anchor: int, quoted: bool
 ) -> str | None:
-    """The target of a content given as its tokens (in order). ``anchor``: where pronouns are resolved from."""
+    """The target of a content given as its tokens (in order). ``anchor``: where pronouns are resolved from;
+    ``quoted``: the content is the speaker's own words (a direct quotation)."""
     if not tokens:
         return None
     exclude = {speaker.lower()} if speaker else set()
     inside = {t.i for t in tokens}
     roots = [t for t in tokens if t.head.i not in inside or t.head.i == t.i]
-    # 1. the subject of the content's main clause
+
+    def named(tok: Token) -> str | None:
+        if tok.pos_ == "PRON":
+            return _pronoun_target(tok, index, anchor, exclude, quoted)
+        return _entity_name(tok, index)
+
+    # 1. the subject of the content's main clause, when it is an entity
     for root in roots:
         for subj in (c for c in root.children if c.dep_ in {"nsubj", "nsubjpass"} and c.i in inside):
             for cand in [subj, *(c for c in subj.children if c.dep_ == "conj")]:
-                if cand.pos_ == "PRON":
-                    name = _pronoun_target(cand, index, anchor, exclude) if quoted or True else None
-                else:
-                    name = _entity_name(cand, index)
-                    if name is None:
-                        poss = next((c for c in cand.children if c.dep_ == "poss"), None)
-                        name = _entity_name(poss, index) if poss is not None else None
+                name = named(cand)
+                if name is None and cand.pos_ == "NOUN":
+                    phrase = _noun_phrase(cand, index)
+                    if phrase is not None and phrase.lower() in index.clusters:
+                        name = phrase
                 if name and name.lower() not in exclude:
                     return name
     # 2. the first entity (or third-person pronoun) mentioned in the content
     for tok in tokens:
-        name = _pronoun_target(tok, index, anchor, exclude) if tok.pos_ == "PRON" else _entity_name(tok, index)
+        name = named(tok)
         if name and name.lower() not in exclude:
             return name
     # 3. the topic noun phrase: subject, else object, else the first noun
     for root in roots:
         for dep in ("nsubj", "nsubjpass", "dobj", "attr", "pobj"):
-            cand = next((c for c in root.subtree if c.dep_ == dep and c.i in inside and c.pos_ in _NOUNISH), None)
-            if cand is not None:
-                return _noun_phrase(cand)
-    noun = next((t for t in tokens if t.pos_ in _NOUNISH), None)
-    return _noun_phrase(noun) if noun is not None else None
+            for cand in (c for c in root.subtree if c.dep_ == dep and c.i in inside and c.pos_ in _NOUNISH):
+                phrase = _noun_phrase(cand, index)
+                if phrase:
+                    return phrase
+    for tok in tokens:
+        if tok.pos_ in _NOUNISH:
+            phrase = _noun_phrase(tok, index)
+            if phrase:
+                return phrase
+    # 4. nothing in the words themselves ("That’s simply not true."): the article's main organisation or place
+    topic = index.topic(exclude)
+    return topic.name if topic is not None else None

@@ -1,7 +1,8 @@
 """Annotate throughput: words/s and articles/s of the full annotate path beside spaCy's bare ``nlp.pipe``.
 
-Both run in the same process on the same text (the sample corpus repeated to at least ``MIN_WORDS`` words), after
-a warm-up, so the ratio says what the quote rules cost on top of parsing on this machine.
+Both run in the same process on the same text (the sample corpus repeated to at least ``MIN_WORDS`` words) with
+the same spaCy pipeline, after a warm-up, ``ROUNDS`` times in alternating order; rates use the median time. The
+ratio says what the quote rules cost on top of parsing on this machine.
 """
 
 from __future__ import annotations
@@ -9,13 +10,17 @@ from __future__ import annotations
 import json
 import os
 import platform
+import statistics
 import time
 from pathlib import Path
 from typing import Any
 
+from tqdm import tqdm
+
 from quotecontra.records import Article
 
 MIN_WORDS = 20_000
+ROUNDS = 3
 ROOT = Path(__file__).resolve().parents[3]
 OUT = ROOT / "experiments" / "bench" / "annotate.json"
 
@@ -74,10 +79,8 @@ def machine() -> dict[str, Any]:
     return info
 
 
-def main(out: Path = OUT, min_words: int = MIN_WORDS) -> dict[str, Any]:
-    import spacy
-
-    from quotecontra.annotate.extract import annotate_articles
+def main(out: Path = OUT, min_words: int = MIN_WORDS, rounds: int = ROUNDS) -> dict[str, Any]:
+    from quotecontra.annotate.extract import annotate_articles, build_nlp
     from quotecontra.quote_eval import annotate_options, reader_options
     from quotecontra.readers import ReadReport, iter_articles
 
@@ -86,22 +89,45 @@ def main(out: Path = OUT, min_words: int = MIN_WORDS) -> dict[str, Any]:
     base = list(iter_articles(ROOT / cfg.input, reader_options(cfg), report))
     articles = corpus(base, min_words)
     n_words = sum(len(a.text.split()) for a in articles)
-    nlp = spacy.load(cfg.annotate.spacy_model)
     options = annotate_options(cfg)
-    batch_size = int(cfg.annotate.batch_size)
+    # One pipeline for both timings, so the ratio is what the quote rules add on top of parsing.
+    nlp = build_nlp(options.spacy_model)
+    batch_size, n_process = options.batch_size, options.n_process
 
     # warm-up: first calls pay for lazy loading in spaCy and in the rules
     list(nlp.pipe([a.text for a in base[:2]], batch_size=batch_size))
     list(annotate_articles(base[:2], nlp, options))
 
-    t0 = time.perf_counter()
-    for _ in nlp.pipe((a.text for a in articles), batch_size=batch_size):
-        pass
-    bare = time.perf_counter() - t0
+    def time_pipe() -> float:
+        t0 = time.perf_counter()
+        docs = nlp.pipe((a.text for a in articles), batch_size=batch_size, n_process=n_process)
+        for _ in tqdm(docs, total=len(articles), desc="nlp.pipe", unit="article", leave=False):
+            pass
+        return time.perf_counter() - t0
 
-    t0 = time.perf_counter()
-    n_quotes = sum(1 for _ in annotate_articles(articles, nlp, options))
-    full = time.perf_counter() - t0
+    def time_annotate() -> tuple[float, int]:
+        t0 = time.perf_counter()
+        n = 0
+        stream = annotate_articles(articles, nlp, options)
+        for _, records in tqdm(stream, total=len(articles), desc="annotate", unit="article", leave=False):
+            n += len(records)
+        return time.perf_counter() - t0, n
+
+    # Alternate the order each round so drift in machine load (a shared box) hits both sides alike.
+    load_before = os.getloadavg() if hasattr(os, "getloadavg") else None
+    bare_runs: list[float] = []
+    full_runs: list[float] = []
+    n_quotes = 0
+    for r in range(rounds):
+        if r % 2 == 0:
+            bare_runs.append(time_pipe())
+            seconds, n_quotes = time_annotate()
+            full_runs.append(seconds)
+        else:
+            seconds, n_quotes = time_annotate()
+            full_runs.append(seconds)
+            bare_runs.append(time_pipe())
+    bare, full = statistics.median(bare_runs), statistics.median(full_runs)
 
     result = {
         "corpus": {
@@ -113,9 +139,12 @@ def main(out: Path = OUT, min_words: int = MIN_WORDS) -> dict[str, Any]:
         },
         "spacy_model": cfg.annotate.spacy_model,
         "batch_size": batch_size,
-        "nlp_pipe": _rate(len(articles), n_words, bare),
-        "annotate": _rate(len(articles), n_words, full) | {"quotes": n_quotes},
+        "n_process": n_process,
+        "rounds": rounds,
+        "nlp_pipe": _rate(len(articles), n_words, bare) | {"runs_s": bare_runs},
+        "annotate": _rate(len(articles), n_words, full) | {"runs_s": full_runs, "quotes": n_quotes},
         "annotate_over_pipe_time": full / bare if bare else None,
+        "load_average_before": load_before,
         "machine": machine(),
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }

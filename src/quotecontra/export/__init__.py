@@ -1,0 +1,299 @@
+"""Stages ``export`` and ``import-annotations``: the I/O edges around the pure converters of this package.
+
+``export`` writes, from a run dir, Label Studio tasks with the pipeline's output as pre-annotations (and the two
+labeling configs beside them), the dataset as JSONL, CSV and a Hugging Face dataset, and doccano JSONL for the
+quote spans. ``import-annotations file=EXPORT.json`` turns a Label Studio JSON export back into gold files.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig
+from pydantic import ValidationError
+from tqdm import tqdm
+
+from quotecontra.export import formats
+from quotecontra.export.label_studio import (
+    PAIRS_CONFIG,
+    QUOTES_CONFIG,
+    ImportResult,
+    article_task,
+    gold_files,
+    pair_records,
+    pair_task,
+    parse_export,
+    quote_id_map,
+)
+from quotecontra.records import Article, Pair, Quote, read_jsonl, write_jsonl
+from quotecontra.runpaths import RunPaths
+from quotecontra.stages import StageResult
+from quotecontra.tracking import Tracker
+
+log = logging.getLogger(__name__)
+FORMATS = ("label_studio", "jsonl", "csv", "hf", "doccano")
+CANDIDATES = "candidates"
+
+
+def load_pairs(paths: RunPaths) -> tuple[dict[str, list[Pair]], dict[str, int]]:
+    """The pairs stage's splits (DatasetDict) plus the unlabelled natural candidates; bad rows are counted skips."""
+    splits: dict[str, list[Pair]] = {}
+    skipped: dict[str, int] = defaultdict(int)
+    fields = set(Pair.model_fields)
+    if paths.pairs_hf.exists():
+        import datasets
+
+        dd = datasets.load_from_disk(str(paths.pairs_hf))
+        for name in dd:
+            splits[name] = _pairs_from_rows(dd[name], fields, name, skipped)
+    cand = paths.pairs_parquet("natural_candidates")
+    if cand.exists():
+        import pandas as pd
+
+        rows = pd.read_parquet(cand).to_dict("records")
+        splits[CANDIDATES] = _pairs_from_rows(rows, fields, CANDIDATES, skipped)
+    return splits, dict(skipped)
+
+
+def _pairs_from_rows(rows: Any, fields: set[str], name: str, skipped: dict[str, int]) -> list[Pair]:
+    out = []
+    for row in rows:
+        clean = {k: _plain(v) for k, v in dict(row).items() if k in fields}
+        try:
+            out.append(Pair.model_validate(clean))
+        except ValidationError as exc:
+            skipped[name] += 1
+            log.warning("pairs/%s: skipped pair %s: %s", name, clean.get("id"), exc.errors()[0]["msg"])
+    return out
+
+
+def _plain(v: Any) -> Any:
+    """numpy arrays and NaN from parquet -> lists and None, as the records expect."""
+    if hasattr(v, "tolist"):
+        v = v.tolist()
+    if isinstance(v, float) and v != v:
+        return None
+    return v
+
+
+def _write_json(path: Path, obj: Any) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(obj, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def _fresh(folder: Path) -> Path:
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    return folder
+
+
+def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
+    ecfg = cfg.export
+    unknown = sorted(set(ecfg.formats) - set(FORMATS))
+    if unknown:
+        raise ValueError(f"export.formats: unknown {unknown}; choose from {list(FORMATS)}")
+    paths = RunPaths.of(cfg.run_dir)
+    out = Path(ecfg.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    articles = {a.id: a for a in read_jsonl(paths.articles, Article)}
+    quotes = list(read_jsonl(paths.quotes, Quote))
+    pair_splits, pair_skips = load_pairs(paths)
+    tracker.log_input("quotes", paths.quotes, context="export")
+    if paths.pairs.exists():
+        tracker.log_input("pairs", paths.pairs, context="export")
+
+    by_article: dict[str, list[Quote]] = defaultdict(list)
+    orphans = 0
+    for q in quotes:
+        if q.article_id in articles:
+            by_article[q.article_id].append(q)
+        else:
+            orphans += 1
+            log.warning("quote %s names article %s, which articles.jsonl lacks: skipped", q.id, q.article_id)
+    kept_quotes = [q for a in articles for q in by_article[a]]
+    metrics: dict[str, float] = {"quotes": len(kept_quotes), "articles": len(articles), "quotes_skipped": orphans}
+    metrics.update({f"pairs_{k}": len(v) for k, v in pair_splits.items()})
+    metrics.update({f"pairs_skipped_{k}": v for k, v in pair_skips.items()})
+    outputs: list[Path] = []
+    summary: list[str] = []
+
+    if "label_studio" in ecfg.formats:
+        ls = _fresh(out / "label_studio")
+        a_tasks = [
+            article_task(articles[a], by_article[a], ecfg.model_version)
+            for a in tqdm(articles, desc="label studio tasks", unit="article", disable=len(articles) < 50)
+        ]
+        chosen = [p for src in ecfg.label_studio_pairs for p in pair_splits.get(src, [])]
+        missing = [src for src in ecfg.label_studio_pairs if src not in pair_splits]
+        if missing:
+            log.warning("export.label_studio_pairs: %s not found in %s", missing, paths.pairs)
+        if ecfg.max_pair_tasks > 0:
+            chosen = chosen[: ecfg.max_pair_tasks]
+        p_tasks = [pair_task(p, ecfg.model_version) for p in chosen]
+        _write_json(ls / "quotes_tasks.json", a_tasks)
+        (ls / "quotes_config.xml").write_text(QUOTES_CONFIG, encoding="utf-8")
+        _write_json(ls / "pairs_tasks.json", p_tasks)
+        (ls / "pairs_config.xml").write_text(PAIRS_CONFIG, encoding="utf-8")
+        metrics.update({"ls_article_tasks": len(a_tasks), "ls_pair_tasks": len(p_tasks)})
+        summary.append(f"label studio: {len(a_tasks)} article tasks, {len(p_tasks)} pair tasks (+ labeling configs)")
+        outputs.append(ls)
+
+    qrows = formats.quote_rows(kept_quotes)
+    prows = {k: formats.pair_rows(v) for k, v in pair_splits.items()}
+    if "jsonl" in ecfg.formats:
+        d = _fresh(out / "jsonl")
+        formats.write_jsonl_rows(d / "quotes.jsonl", qrows)
+        for k, rows in prows.items():
+            formats.write_jsonl_rows(d / f"pairs_{k}.jsonl", rows)
+        outputs.append(d)
+    if "csv" in ecfg.formats:
+        d = _fresh(out / "csv")
+        formats.write_csv_rows(d / "quotes.csv", qrows, list(Quote.model_fields))
+        for k, rows in prows.items():
+            formats.write_csv_rows(d / f"pairs_{k}.csv", rows, list(Pair.model_fields))
+        outputs.append(d)
+    if "hf" in ecfg.formats:
+        d = _fresh(out / "hf")
+        qds, pdd = formats.hf_datasets(kept_quotes, pair_splits)
+        formats.save_hf(qds, d / "quotes")
+        formats.save_hf(pdd, d / "pairs")
+        outputs.append(d)
+        if ecfg.push_to_hub:
+            pdd.push_to_hub(ecfg.push_to_hub, config_name="pairs")
+            qds.push_to_hub(ecfg.push_to_hub, config_name="quotes")
+            summary.append(f"pushed to the hub: {ecfg.push_to_hub} (configs pairs, quotes)")
+    if "doccano" in ecfg.formats:
+        d = _fresh(out / "doccano")
+        n = formats.write_jsonl_rows(
+            d / "quotes.jsonl", (formats.doccano_record(articles[a], by_article[a]) for a in articles)
+        )
+        metrics["doccano_lines"] = n
+        outputs.append(d)
+
+    manifest = {"formats": list(ecfg.formats), "counts": metrics, "pair_sources": sorted(pair_splits)}
+    outputs.append(_write_json(out / "manifest.json", manifest))
+    summary.insert(
+        0,
+        f"{len(kept_quotes)} quotes from {len(articles)} articles; pairs: "
+        + (", ".join(f"{k} {len(v)}" for k, v in pair_splits.items()) or "none"),
+    )
+    summary.append(f"formats: {', '.join(ecfg.formats)} -> {out}")
+    return StageResult(metrics=metrics, outputs=outputs, summary=summary)
+
+
+def import_annotations(cfg: DictConfig, tracker: Tracker) -> StageResult:
+    """A Label Studio JSON export -> gold files (data/gold format), majority-labeled pairs and a summary."""
+    if not cfg.file:
+        raise ValueError(
+            "import-annotations needs the Label Studio export: quotecontra import-annotations file=EXPORT.json"
+        )
+    src = Path(cfg.file)
+    tasks = read_export(src)
+    paths = RunPaths.of(cfg.run_dir)
+    texts = {a.id: a.text for a in read_jsonl(paths.articles, Article)} if paths.articles.exists() else None
+    res = parse_export(tasks, texts)
+    tracker.log_input("label_studio_export", src, context="import")
+    for err in res.errors:
+        log.warning("import-annotations: %s", err)
+    if res.errors and not res.counts["tasks_imported"]:
+        shown = "\n  ".join(str(e) for e in res.errors[:10])
+        raise ValueError(f"{src}: no task could be imported:\n  {shown}")
+
+    ecfg = cfg.export
+    out = Path(ecfg.import_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    docs = gold_files(res, ecfg.import_split)
+    written = [_write_json(out / f"{aid}.json", doc) for aid, doc in sorted(docs.items())]
+    pairs = pair_records(res, quote_id_map(res))
+    write_jsonl(Path(ecfg.import_pairs), pairs)
+    summary_doc = import_summary(res, src, written)
+    _write_json(Path(ecfg.import_summary), summary_doc)
+
+    c = summary_doc["counts"]
+    agr = res.agreement
+    metrics = {k: float(v) for k, v in c.items()}
+    for key, val in (
+        ("fleiss_kappa", agr["pairs"]["fleiss_kappa"]),
+        ("cohen_kappa_mean", agr["pairs"]["cohen_kappa_mean"]),
+        ("span_f1_exact", agr["quotes"]["span_f1_exact"]),
+        ("span_f1_overlap", agr["quotes"]["span_f1_overlap"]),
+    ):
+        if val is not None:
+            metrics[key] = float(val)
+    lines = [
+        f"{c['tasks_imported']} of {c['tasks_total']} tasks imported, {c['tasks_failed']} failed, "
+        f"{c['tasks_unannotated']} not annotated",
+        f"quotes: {c['quotes']} ({c['quotes_changed']} changed, {c['quotes_added']} added, "
+        f"{c['quotes_removed']} predictions removed)",
+        f"pairs: {c['pairs_labeled']} labeled ({c['pairs_tied']} ties left out)",
+        "agreement: " + ", ".join(f"{k} {v:.3f}" for k, v in metrics.items() if "kappa" in k or "span_f1" in k),
+        *(f"error: {e}" for e in res.errors[:5]),
+    ]
+    return StageResult(
+        metrics=metrics,
+        outputs=[out, Path(ecfg.import_pairs), Path(ecfg.import_summary)],
+        summary=lines,
+    )
+
+
+def read_export(src: Path) -> list[Any]:
+    """One Label Studio JSON export, or a folder of them (the quotes project's and the pairs project's)."""
+    if not src.exists():
+        raise FileNotFoundError(f"import-annotations: {src} not found")
+    files = sorted(src.glob("*.json")) if src.is_dir() else [src]
+    if not files:
+        raise FileNotFoundError(f"import-annotations: no .json export in {src}")
+    tasks: list[Any] = []
+    for f in files:
+        try:
+            doc = json.loads(f.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{f}: not JSON ({exc}); export the project as 'JSON' in Label Studio") from exc
+        if not isinstance(doc, list):
+            raise ValueError(f"{f}: a Label Studio JSON export is a list of tasks; this file holds something else")
+        tasks.extend(doc)
+    return tasks
+
+
+def import_summary(res: ImportResult, src: Path, written: list[Path]) -> dict[str, Any]:
+    """Counts, agreement and errors of one import, as written to the summary JSON."""
+    quotes = [iq for a in res.articles for iq in a.quotes]
+    counts = {
+        key: int(res.counts.get(key, 0))
+        for key in (
+            "tasks_total",
+            "article_tasks",
+            "pair_tasks",
+            "tasks_imported",
+            "tasks_failed",
+            "tasks_unannotated",
+            "annotations_total",
+            "annotations_cancelled",
+            "annotations_used",
+        )
+    }
+    counts.update(
+        {
+            "gold_files": len(written),
+            "quotes": len(quotes),
+            "quotes_changed": sum(iq.changed for iq in quotes),
+            "quotes_added": sum(iq.predicted_id is None for iq in quotes),
+            "quotes_removed": sum(len(a.removed) for a in res.articles),
+            "pairs_labeled": sum(p.label is not None for p in res.pairs),
+            "pairs_tied": sum(p.label is None for p in res.pairs),
+        }
+    )
+    return {
+        "source": str(src),
+        "counts": counts,
+        "agreement": res.agreement,
+        "errors": [{"task": e.task, "message": e.message} for e in res.errors],
+        "gold_files": [str(p) for p in written],
+    }

@@ -1,0 +1,400 @@
+"""The pairs stage: quote records -> claims -> natural candidates + synthetic minimal-edit pairs -> splits + card.
+
+``build_dataset`` is the stage logic (no paths); ``run`` reads the run dir, writes ``pairs/`` and logs to MLflow.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import random
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+from tqdm.auto import tqdm
+
+from quotecontra.pairs.claims import Claim, build_claims
+from quotecontra.pairs.natural import (
+    CandidateOptions,
+    GoldArticle,
+    candidate_pairs,
+    canonical_target,
+    encode,
+    gold_files,
+    gold_pairs,
+    load_gold,
+)
+from quotecontra.pairs.perturb import (
+    PerturbOptions,
+    SynPair,
+    has_negation,
+    negate,
+    other_claim_pairs,
+    render,
+    speaker_swap,
+    synthesize,
+)
+from quotecontra.pairs.split import (
+    SPLITS,
+    adversarial_filter,
+    assign_splits,
+    balance_labels,
+    dedup,
+    label_counts,
+    pair_key,
+)
+from quotecontra.records import LABELS, Article, Pair, Quote
+
+log = logging.getLogger(__name__)
+__all__ = ["PairsOptions", "PairsResult", "build_dataset", "run"]
+
+
+@dataclass(frozen=True)
+class PairsOptions:
+    perturb: PerturbOptions = PerturbOptions()
+    candidates: CandidateOptions = CandidateOptions()
+    encoder: str = "minilm"
+    split_ratios: tuple[float, float, float] = (0.7, 0.15, 0.15)
+    dedup: bool = True
+    balance: bool = True
+    artifact_margin: float = 10.0
+    filter_margin: float = 0.03
+    max_other_claims: int = 1
+    seed: int = 13
+
+
+@dataclass
+class PairsResult:
+    claims: list[Claim]
+    splits: dict[str, list[Pair]]  # train/dev/test (synthetic, labelled) and natural (gold)
+    candidates: list[Pair]
+    baselines: dict[str, float]
+    artifacts: dict[str, Any]
+    skips: Counter[str] = field(default_factory=Counter)
+    warnings: list[str] = field(default_factory=list)
+    encoder: str = "tfidf"
+
+
+def _pair_id(p: SynPair) -> str:
+    return "syn:" + hashlib.sha1(f"{p.premise}|{p.hypothesis}|{p.label}|{p.origin}".encode()).hexdigest()[:14]
+
+
+def _to_pair(p: SynPair, claim: Claim, other: Claim | None = None) -> Pair:
+    other = other or claim
+    prem, hyp = (claim, other) if p.edited_side == "hypothesis" or other is claim else (other, claim)
+    return Pair(
+        id=_pair_id(p),
+        premise=p.premise,
+        hypothesis=p.hypothesis,
+        label=p.label,
+        origin=p.origin,
+        premise_quote_id=prem.quote_id,
+        hypothesis_quote_id=hyp.quote_id,
+        article_ids=[claim.article_id],
+        group=claim.article_id,
+        target=claim.target,
+        edited_side=p.edited_side if p.edited_side in {"premise", "hypothesis"} else None,
+    )
+
+
+def synthetic_pairs(
+    claims: Sequence[Claim], docs: Sequence[Any], opts: PairsOptions, exclude_quote_pairs: set[frozenset[str]]
+) -> tuple[list[Pair], Counter[str], Counter[str]]:
+    """All synthetic pairs of all claims (before dedup/balance), skip reasons, and counts per origin."""
+    skips: Counter[str] = Counter()
+    made: Counter[str] = Counter()
+    out: list[Pair] = []
+    by_article_target: dict[tuple[str, str | None], list[int]] = defaultdict(list)
+    speakers: dict[str, set[str]] = defaultdict(set)
+    for i, c in enumerate(claims):
+        by_article_target[(c.article_id, canonical_target(c.target))].append(i)
+        if c.speaker:
+            speakers[c.article_id].add(c.speaker)
+    want = set(opts.perturb.origins)
+    for i, (claim, doc) in enumerate(tqdm(list(zip(claims, docs, strict=True)), desc="synthetic pairs", leave=False)):
+        rng = random.Random(f"{opts.seed}:{claim.quote_id}")
+        syn, reason = synthesize(doc, opts.perturb, rng)
+        if reason:
+            skips[f"claim {reason}"] += 1
+        pairs = [_to_pair(p, claim) for p in syn]
+        if "other_claim" in want and claim.target:
+            mates = [
+                claims[j]
+                for j in by_article_target[(claim.article_id, canonical_target(claim.target))]
+                if j != i and frozenset({claim.quote_id, claims[j].quote_id}) not in exclude_quote_pairs
+            ]
+            texts = {m.claim: m for m in mates}
+            for p in other_claim_pairs(claim.claim, sorted(texts), rng, k=opts.max_other_claims):
+                pairs.append(_to_pair(p, claim, texts[p.hypothesis if p.premise == claim.claim else p.premise]))
+        others = sorted(speakers[claim.article_id] - {claim.speaker or ""})
+        if "speaker_swap" in want and claim.speaker and others and not reason:
+            sents = list(doc.sents)
+            neg_ops = negate(doc, sents[0].root) if len(sents) == 1 else None
+            negated = render(doc, neg_ops) if neg_ops is not None else None
+            for p in speaker_swap(claim.claim, claim.speaker, rng.choice(others), negated):
+                pairs.append(_to_pair(p, claim))
+        made.update(p.origin for p in pairs)
+        out.extend(pairs)
+    return out, skips, made
+
+
+def artifact_stats(splits: dict[str, list[Pair]]) -> dict[str, Any]:
+    """Negation rate of hypotheses and edited-premise share, per split and label."""
+    neg: dict[str, dict[str, float]] = {}
+    side: dict[str, dict[str, float]] = {}
+    for s, pairs in splits.items():
+        neg[s], side[s] = {}, {}
+        for lab in LABELS:
+            ps = [p for p in pairs if p.label == lab]
+            neg[s][lab] = sum(has_negation(p.hypothesis) for p in ps) / len(ps) if ps else 0.0
+            sided = [p for p in ps if p.edited_side]
+            side[s][lab] = sum(p.edited_side == "premise" for p in sided) / len(sided) if sided else 0.0
+    return {"negation_rate": neg, "edited_premise": side}
+
+
+def shortcut_baselines(train: Sequence[Pair], test: Sequence[Pair], seed: int) -> dict[str, float]:
+    """Hypothesis-only, overlap-only and full TF-IDF accuracy on test (fitted on train), and the majority rate."""
+    from quotecontra.baselines import accuracy, fit_hypothesis_only, fit_overlap_only, fit_tfidf_pair, majority_rate
+
+    if len({p.label for p in train}) < 2 or not test:
+        return {}
+    args = ([p.premise for p in train], [p.hypothesis for p in train], [str(p.label) for p in train], seed)
+    test_args = ([p.premise for p in test], [p.hypothesis for p in test], [str(p.label) for p in test])
+    out = {"majority": majority_rate(test_args[2])}
+    for name, fit in (
+        ("hypothesis_only", fit_hypothesis_only),
+        ("overlap_only", fit_overlap_only),
+        ("tfidf_pair", fit_tfidf_pair),
+    ):
+        out[name] = accuracy(fit(*args), *test_args)
+    return out
+
+
+def build_dataset(
+    quotes: Sequence[Quote],
+    articles: dict[str, Article],
+    gold: Sequence[GoldArticle],
+    nlp: Any,
+    opts: PairsOptions,
+) -> PairsResult:
+    """The whole stage minus I/O."""
+    skips: Counter[str] = Counter()
+    usable = []
+    for q in quotes:
+        art = articles.get(q.article_id)
+        if art is None or not art.text.strip():
+            skips["article missing or empty"] += 1
+        else:
+            usable.append(q)
+    claims, claim_skips = build_claims(usable, articles, nlp)
+    skips.update(claim_skips)
+
+    # gold pairs (natural split): claims of the gold quote records, made the same way
+    natural: list[Pair] = []
+    exclude_quote_pairs: set[frozenset[str]] = set()
+    for g in gold:
+        gclaims, _ = build_claims(list(g.quotes.values()), {g.article.id: g.article}, nlp)
+        natural += gold_pairs(g, {c.quote_id: c for c in gclaims})
+        exclude_quote_pairs |= {frozenset({g.quotes[a].id, g.quotes[b].id}) for a, b, _ in g.pairs}
+    natural_keys = {pair_key(p.premise, p.hypothesis) for p in natural}
+
+    docs = list(nlp.pipe((c.claim for c in claims), batch_size=64))
+    raw, syn_skips, made = synthetic_pairs(claims, docs, opts, exclude_quote_pairs)
+    skips.update(syn_skips)
+    pairs, n_dup = dedup(raw, exclude=natural_keys) if opts.dedup else (raw, 0)
+
+    sizes = Counter(p.group for p in pairs)
+    force = {g.article.id: "test" for g in gold if g.split == "heldout"}
+    assignment = assign_splits(dict(sizes), opts.split_ratios, opts.seed, force)
+    pairs = [p.model_copy(update={"split": assignment[p.group]}) for p in pairs]
+    filter_history: list[dict[str, float]] = []
+    if opts.balance:
+        pairs, filter_history = adversarial_filter(pairs, opts.seed, margin=opts.filter_margin)
+    splits: dict[str, list[Pair]] = {s: [p for p in pairs if p.split == s] for s in SPLITS}
+    if opts.balance:
+        splits = {s: balance_labels(ps, opts.seed) for s, ps in splits.items()}
+    splits["natural"] = natural
+
+    claims_emb, used = encode([c.claim for c in claims], opts.encoder) if claims else (None, opts.encoder)
+    candidates = candidate_pairs(claims, claims_emb, opts.candidates) if claims else []
+    gold_labels = {(p.premise_quote_id, p.hypothesis_quote_id): p.label for p in natural}
+    for i, c in enumerate(candidates):
+        label = gold_labels.get((c.premise_quote_id, c.hypothesis_quote_id))
+        rev = gold_labels.get((c.hypothesis_quote_id, c.premise_quote_id))
+        if label is None and rev in {"contradiction", "neutral"}:
+            label = rev  # symmetric labels hold in both directions
+        if label is not None:
+            candidates[i] = c.model_copy(update={"label": label, "annotator": "gold"})
+
+    baselines = shortcut_baselines(splits["train"], splits["test"], opts.seed)
+    artifacts = artifact_stats({s: splits[s] for s in SPLITS})
+    artifacts["origins_generated"] = dict(made)
+    artifacts["margin"] = opts.artifact_margin
+    artifacts["duplicates_removed"] = n_dup
+    artifacts["filter_history"] = filter_history
+    groups_per_split = {s: {p.group for p in splits[s]} for s in SPLITS}
+    artifacts["leak_groups"] = sum(
+        len(groups_per_split[a] & groups_per_split[b]) for i, a in enumerate(SPLITS) for b in SPLITS[i + 1 :]
+    )
+    warnings = []
+    for name in ("hypothesis_only", "overlap_only"):
+        if name in baselines and 100 * (baselines[name] - baselines["majority"]) > opts.artifact_margin:
+            msg = (
+                f"{name} baseline scores {100 * baselines[name]:.1f}% on the synthetic test split, more than "
+                f"{opts.artifact_margin:g} points above the majority rate {100 * baselines['majority']:.1f}%: "
+                "labels are partly guessable without reading the pair"
+            )
+            log.warning(msg)
+            warnings.append(msg)
+    return PairsResult(claims, splits, candidates, baselines, artifacts, skips, warnings, used)
+
+
+def options_from(cfg: DictConfig) -> PairsOptions:
+    pc = cfg.pairs
+    return PairsOptions(
+        perturb=PerturbOptions(
+            origins=tuple(pc.origins),
+            number_tolerance=float(pc.number_tolerance),
+            min_claim_words=int(pc.min_claim_words),
+            max_per_family=int(pc.max_per_family),
+        ),
+        candidates=CandidateOptions(
+            min_similarity=float(pc.min_similarity),
+            max_per_target=int(pc.max_natural_per_target),
+            cross_article=bool(pc.cross_article),
+        ),
+        encoder=str(pc.encoder),
+        split_ratios=tuple(float(r) for r in pc.split_ratios),  # type: ignore[arg-type]
+        dedup=bool(pc.dedup),
+        balance=bool(pc.balance),
+        artifact_margin=float(pc.artifact_margin),
+        max_other_claims=int(pc.max_other_claims),
+        seed=int(cfg.seed),
+    )
+
+
+def _features():
+    from datasets import Features, Sequence, Value
+
+    return Features(
+        {
+            "id": Value("string"),
+            "premise": Value("string"),
+            "hypothesis": Value("string"),
+            "label": Value("string"),
+            "origin": Value("string"),
+            "premise_quote_id": Value("string"),
+            "hypothesis_quote_id": Value("string"),
+            "article_ids": Sequence(Value("string")),
+            "group": Value("string"),
+            "target": Value("string"),
+            "split": Value("string"),
+            "edited_side": Value("string"),
+            "similarity": Value("float64"),
+            "annotator": Value("string"),
+        }
+    )
+
+
+def to_dataset(pairs: Sequence[Pair]):
+    """A datasets.Dataset with the Pair fields as columns (label a string column, None when unlabelled)."""
+    from datasets import Dataset
+
+    feats = _features()
+    rows = [p.model_dump() for p in pairs]
+    return Dataset.from_dict({k: [r[k] for r in rows] for k in feats}, features=feats)
+
+
+def write_outputs(result: PairsResult, out_dir: Path, card: str) -> list[Path]:
+    """pairs/: hf/ (DatasetDict), <split>.parquet, natural_candidates.parquet, claims.jsonl, README.md."""
+    import shutil
+
+    from datasets import DatasetDict
+
+    from quotecontra.records import write_jsonl
+    from quotecontra.runpaths import RunPaths
+
+    paths = RunPaths.of(out_dir.parent)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    dd = DatasetDict({s: to_dataset(result.splits[s]) for s in (*SPLITS, "natural")})
+    if paths.pairs_hf.exists():
+        shutil.rmtree(paths.pairs_hf)
+    dd.save_to_disk(str(paths.pairs_hf))
+    for s, ds in dd.items():
+        ds.to_parquet(str(paths.pairs_parquet(s)))
+    to_dataset(result.candidates).to_parquet(str(out_dir / "natural_candidates.parquet"))
+    write_jsonl(paths.claims, result.claims)
+    paths.pairs_card.write_text(card, encoding="utf-8")
+    return [paths.pairs]
+
+
+def metrics_of(result: PairsResult) -> dict[str, float]:
+    m: dict[str, float] = {}
+    for s, ps in result.splits.items():
+        m[f"{s}/n"] = len(ps)
+        for lab, n in label_counts(ps).items():
+            m[f"{s}/{lab}"] = n
+        for o, n in Counter(p.origin for p in ps).items():
+            m[f"{s}/origin/{o}"] = n
+    m["synthetic/n"] = sum(len(result.splits[s]) for s in SPLITS)
+    m["candidates/n"] = len(result.candidates)
+    m["candidates/gold_labelled"] = sum(p.label is not None for p in result.candidates)
+    m["claims/n"] = len(result.claims)
+    m |= {f"baseline/{k}": v for k, v in result.baselines.items()}
+    for s, rates in result.artifacts["negation_rate"].items():
+        m |= {f"negation_rate/{s}/{lab}": r for lab, r in rates.items()}
+    m["duplicates_removed"] = result.artifacts["duplicates_removed"]
+    m["leak_groups"] = result.artifacts["leak_groups"]
+    m |= {f"skipped/{k}": v for k, v in result.skips.items()}
+    return m
+
+
+def run(cfg: DictConfig, tracker) -> Any:
+    """Stage entry point: read quotes/articles/gold, build the dataset, write pairs/, log metrics and the input."""
+    import spacy
+
+    from quotecontra.pairs.card import render_card
+    from quotecontra.records import read_jsonl
+    from quotecontra.runpaths import RunPaths
+    from quotecontra.stages import StageResult
+
+    paths = RunPaths.of(cfg.run_dir)
+    quotes = list(read_jsonl(paths.quotes, Quote))
+    articles = {a.id: a for a in read_jsonl(paths.articles, Article)}
+    search = [Path(cfg.input), Path("data/samples")]
+    gold = []
+    for f in gold_files(list(cfg.pairs.gold_dirs)):
+        try:
+            gold.append(load_gold(f, articles, search))
+        except (OSError, ValueError, KeyError) as exc:
+            log.warning("skipped gold file %s: %s", f, exc)
+    nlp = spacy.load(cfg.annotate.spacy_model)
+    opts = options_from(cfg)
+    result = build_dataset(quotes, articles, gold, nlp, opts)
+    config_yaml = OmegaConf.to_yaml(OmegaConf.create({"seed": cfg.seed, "pairs": OmegaConf.to_container(cfg.pairs, resolve=True)}))
+    card = render_card(
+        result.splits, result.candidates, result.baselines, result.artifacts, result.skips, config_yaml,
+        result.warnings, result.encoder,
+    )
+    outputs = write_outputs(result, paths.pairs, card)
+    metrics = metrics_of(result)
+    tracker.log_metrics(metrics)
+    tracker.log_input("pairs", paths.pairs, context="pairs")
+    b = result.baselines
+    summary = [
+        f"{len(result.claims)} claims from {len(quotes)} quote records; skipped: "
+        + (", ".join(f"{n} {k}" for k, n in sorted(result.skips.items())) or "none"),
+        "synthetic " + ", ".join(f"{s} {len(result.splits[s])}" for s in SPLITS)
+        + f"; natural (gold) {len(result.splits['natural'])}; candidates {len(result.candidates)} ({result.encoder})",
+    ]
+    if b:
+        summary.append(
+            f"test accuracy: hypothesis-only {100 * b['hypothesis_only']:.1f}%, overlap-only {100 * b['overlap_only']:.1f}%, "
+            f"tfidf pair {100 * b['tfidf_pair']:.1f}%, majority {100 * b['majority']:.1f}%"
+        )
+    summary += [f"WARNING: {w}" for w in result.warnings]
+    return StageResult(metrics=metrics, outputs=outputs, summary=summary)

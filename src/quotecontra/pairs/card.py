@@ -1,0 +1,152 @@
+"""The dataset card (``pairs/README.md``): what is in the dataset, how it was made, and how far to trust it."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from quotecontra.records import LABELS, Pair
+
+ORIGIN_DOC = {
+    "negation": "the claim's main clause negated (a 'not' inserted with do-support, or removed); contradiction, "
+    "or neutral when paired with a weaker claim",
+    "double_negation": "both sides negated: not-b entails not-a when a entails b (contrapositive)",
+    "antonym": "main predicate swapped for an antonym from the shipped lexicon (resources/antonyms.tsv); "
+    "contradiction, and the claim entails the antonym negated",
+    "number": "a number or year changed beyond the tolerance (contradiction), or rounded and hedged with 'about' "
+    "within it (entailment)",
+    "quantifier": "all/every/always vs some/sometimes vs no/never: all entails some, some contradicts no",
+    "drop_modifier": "an optional modifier (adverb, adjunct phrase, adverbial clause, subsective adjective) dropped: "
+    "entailment one way, neutral the other; direction reversed under negation",
+    "sentence": "one sentence of a multi-sentence claim: entailed by the whole",
+    "added_detail": "an unverifiable time/place detail added: the detailed claim entails the plain one, not vice versa",
+    "other_claim": "another claim about the same target in the same article: neutral",
+    "speaker_swap": "'A said that X' vs 'B said that X' (or not-X): reports by different speakers are compatible, "
+    "so neutral, never contradiction",
+    "gold": "natural pair labelled in a gold file (data/gold, ../shared/seed)",
+    "natural": "unlabelled natural candidate (same target, different speakers or articles)",
+}
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def render_card(
+    splits: Mapping[str, Sequence[Pair]],
+    candidates: Sequence[Pair],
+    baselines: Mapping[str, float],
+    artifacts: Mapping[str, Any],
+    skips: Mapping[str, int],
+    config_yaml: str,
+    warnings: Sequence[str],
+    encoder: str,
+) -> str:
+    """Markdown card with HF-style YAML front matter; every number in it is computed by the caller."""
+    lines = [
+        "---",
+        "language: [en]",
+        "task_categories: [text-classification]",
+        "task_ids: [natural-language-inference]",
+        "pretty_name: quotecontra pairs",
+        "configs:",
+        "- config_name: default",
+        "  data_files:",
+        *[f"  - split: {s}\n    path: {s}.parquet" for s in splits],
+        "---",
+        "",
+        "# quotecontra pairs",
+        "",
+        "Premise/hypothesis pairs of decontextualised news claims labelled contradiction / entailment / neutral.",
+        "`train`/`dev`/`test` hold synthetic minimal-edit pairs (every label made from the same source sentence);",
+        "`natural` holds gold-labelled pairs of real claims; `natural_candidates.parquet` holds unlabelled natural",
+        "pairs for annotation. Splits are by article: no article's pairs appear in two of train/dev/test.",
+        "",
+    ]
+    if warnings:
+        lines += ["## Warnings", "", *[f"- **{w}**" for w in warnings], ""]
+    lines += ["## Counts per split and label", ""]
+    rows = []
+    for s, pairs in splits.items():
+        c = Counter(p.label for p in pairs)
+        n = len(pairs) or 1
+        rows.append(
+            [s, len(pairs), *[f"{c.get(lab, 0)} ({100 * c.get(lab, 0) / n:.1f}%)" for lab in LABELS], len({p.group for p in pairs})]
+        )
+    rows.append(["natural_candidates", len(candidates), "-", "-", "-", len({p.group for p in candidates})])
+    lines += [_table(["split", "pairs", *LABELS, "groups"], rows), ""]
+
+    lines += ["## Counts per origin, split and label", ""]
+    origins = sorted({p.origin for ps in splits.values() for p in ps} | set(artifacts.get("origins_generated", {})))
+    rows = []
+    for o in origins:
+        row: list[Any] = [o]
+        for s, pairs in splits.items():
+            c = Counter(p.label for p in pairs if p.origin == o)
+            row.append("/".join(str(c.get(lab, 0)) for lab in LABELS))
+        row.append(artifacts.get("origins_generated", {}).get(o, 0))
+        rows.append(row)
+    lines += [
+        "Cells are contradiction/entailment/neutral counts; 'generated' is before dedup and balancing.",
+        "",
+        _table(["origin", *splits.keys(), "generated"], rows),
+        "",
+        "### What each origin means",
+        "",
+        *[f"- `{o}`: {ORIGIN_DOC.get(o, '')}" for o in origins],
+        "",
+    ]
+
+    lines += ["## Artifact checks", ""]
+    lines += [
+        "Shortcut baselines are trained on `train` and scored on the synthetic `test` split. A baseline that beats",
+        f"the majority rate by more than {artifacts.get('margin', 10.0):g} points means the labels can be guessed "
+        "without reading the pair.",
+        "",
+    ]
+    rows = [[k, f"{100 * v:.1f}"] for k, v in baselines.items()]
+    lines += [_table(["baseline (test accuracy %)", "value"], rows), ""]
+    neg = artifacts.get("negation_rate", {})
+    if neg:
+        rows = [[s, *[f"{100 * neg[s].get(lab, 0):.1f}" for lab in LABELS]] for s in neg]
+        lines += ["Share of hypotheses containing a negation word (%), per label:", ""]
+        lines += [_table(["split", *LABELS], rows), ""]
+    side = artifacts.get("edited_premise", {})
+    if side:
+        rows = [[s, *[f"{100 * side[s].get(lab, 0):.1f}" for lab in LABELS]] for s in side]
+        lines += ["Share of pairs whose edited claim is the premise (%), per label:", ""]
+        lines += [_table(["split", *LABELS], rows), ""]
+    if "leak_groups" in artifacts:
+        lines += [f"Articles in more than one of train/dev/test: {artifacts['leak_groups']}.", ""]
+    lines += [
+        "Balancing: within each stratum of (hypothesis has a negation word, words added by the hypothesis, words",
+        "lost from the premise; counts capped at 3), every label is downsampled to the same count.",
+        "",
+        "## Skipped input",
+        "",
+    ]
+    lines += [_table(["reason", "count"], sorted(skips.items()))] if skips else ["Nothing skipped."]
+    lines += [
+        "",
+        "## Known limitations",
+        "",
+        "- Labels of synthetic pairs follow from the edit, not from a reader; parser errors can make an edit",
+        "  ungrammatical or change its scope (negation of a clause with an embedded clause, adjuncts attached low).",
+        "- `other_claim` neutrals assume two claims about one target are independent; a few may contradict.",
+        "- Claims are decontextualised by rules (pronouns resolved from the record's target, speaker, and the",
+        "  sentence before the quote); unresolved pronouns remain.",
+        "- The natural split shares articles with the synthetic splits (its articles are also the sample corpus);",
+        "  synthetic pairs that repeat a gold pair are removed. Gold files marked `heldout` are pinned to `test`.",
+        f"- Natural candidates are ranked by the `{encoder}` encoder.",
+        "",
+        "## Config",
+        "",
+        "```yaml",
+        config_yaml.rstrip(),
+        "```",
+        "",
+    ]
+    return "\n".join(lines)

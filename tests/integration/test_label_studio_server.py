@@ -1,0 +1,292 @@
+"""The annotator loop through a real Label Studio server.
+
+export -> create projects from the generated labeling configs -> import the tasks -> annotate through the API
+as three annotators -> export JSON -> ``quotecontra import-annotations`` -> gold files, checked at every step.
+
+Label Studio lives in its own virtual environment under ~/.cache/quotecontra (made on first use, about a
+minute and 1 GB; set QUOTECONTRA_LS_VENV to put it elsewhere). The server runs on 127.0.0.1 with a fresh data
+dir and a legacy API token enabled for its organisation, and is stopped by its pid.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from quotecontra.export.agreement import fleiss_kappa
+from quotecontra.export.demo import build_run_dir
+
+pytestmark = pytest.mark.slow
+
+LS_VERSION = "1.23.2"
+VENV = Path(os.environ.get("QUOTECONTRA_LS_VENV", Path.home() / ".cache" / "quotecontra" / "label-studio-venv"))
+TOKEN = "quotecontra-test-token-0123456789"
+ADMIN = "admin@example.org"
+TIMINGS: dict[str, float] = {}
+
+
+def _timed(name: str, t0: float) -> None:
+    TIMINGS[name] = round(time.perf_counter() - t0, 1)
+
+
+def ensure_label_studio() -> Path:
+    """The venv's python, installing label-studio on first use (a marker file says the install finished)."""
+    marker = VENV / f".installed-label-studio-{LS_VERSION}"
+    python = VENV / "bin" / "python"
+    if marker.exists():
+        return python
+    t0 = time.perf_counter()
+    VENV.parent.mkdir(parents=True, exist_ok=True)
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True, timeout=120)
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", f"label-studio=={LS_VERSION}"],
+        check=True,
+        timeout=1200,
+    )
+    marker.touch()
+    _timed("install_label_studio_s", t0)
+    return python
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Api:
+    def __init__(self, base: str, token: str) -> None:
+        self.base, self.token = base, token
+
+    def call(self, method: str, path: str, body: Any = None, timeout: float = 60) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.base + path, data=data, method=method)
+        req.add_header("Authorization", f"Token {self.token}")
+        req.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
+                raw = resp.read()
+        except urllib.error.HTTPError as exc:
+            raise AssertionError(f"{method} {path} -> {exc.code}: {exc.read()[:2000]!r}") from exc
+        return json.loads(raw) if raw else None
+
+
+def wait_for_health(base: str, proc: subprocess.Popen, log: Path, limit: float = 300) -> None:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"label-studio exited with {proc.returncode}:\n{log.read_text()[-4000:]}")
+        try:
+            with urllib.request.urlopen(base + "/health", timeout=5) as resp:
+                if resp.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(2)
+    raise AssertionError(f"label-studio did not answer /health within {limit}s:\n{log.read_text()[-4000:]}")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    python = ensure_label_studio()
+    data_dir = tmp_path_factory.mktemp("ls_data")
+    port = free_port()
+    log = data_dir / "server.log"
+    env = {
+        **os.environ,
+        "LABEL_STUDIO_USERNAME": ADMIN,
+        "LABEL_STUDIO_PASSWORD": "quotecontra-test-pw",
+        "LABEL_STUDIO_USER_TOKEN": TOKEN,
+        "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK": "true",
+        "DJANGO_DB": "sqlite",
+    }
+    cmd = [
+        str(python),
+        "-m",
+        "label_studio.server",
+        "start",
+        "--no-browser",
+        "--internal-host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--data-dir",
+        str(data_dir),
+        "--username",
+        ADMIN,
+        "--password",
+        "quotecontra-test-pw",
+        "--user-token",
+        TOKEN,
+        "--enable-legacy-api-token",
+    ]
+    t0 = time.perf_counter()
+    with log.open("w") as fh:
+        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_health(base, proc, log)
+        _timed("server_start_to_health_s", t0)
+        yield Api(base, TOKEN)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)  # the server's own process group, started above
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
+        print("\nlabel studio round trip timings:", json.dumps(TIMINGS))
+
+
+def _tasks(api: Api, project: int) -> list[dict[str, Any]]:
+    got = api.call("GET", f"/api/tasks/?project={project}&page_size=1000")
+    return got["tasks"] if isinstance(got, dict) else got
+
+
+def _choice(label: str) -> list[dict[str, Any]]:
+    return [{"id": "lab", "from_name": "label", "to_name": "premise", "type": "choices", "value": {"choices": [label]}}]
+
+
+def test_round_trip_through_a_real_label_studio(server: Api, tmp_path: Path, make_cfg):
+    api = server
+    t0 = time.perf_counter()
+    run_dir = tmp_path / "run"
+    articles, quotes, splits = build_run_dir(run_dir)
+    from quotecontra.stages import run_stage
+
+    run_stage("export", make_cfg(run_dir=run_dir))
+    ls = run_dir / "export" / "label_studio"
+    a_tasks = json.loads((ls / "quotes_tasks.json").read_text())
+    p_tasks = json.loads((ls / "pairs_tasks.json").read_text())
+    assert (len(a_tasks), len(p_tasks)) == (len(articles), len(splits["candidates"]))
+    _timed("export_s", t0)
+
+    # annotators: the admin and two more users of the same organisation
+    t0 = time.perf_counter()
+    me = api.call("GET", "/api/current-user/whoami")
+    users = {me["email"]: me["id"]}
+    for name in ("ann2", "ann3"):
+        u = api.call("POST", "/api/users/", {"email": f"{name}@example.org", "username": name, "first_name": name})
+        users[u["email"]] = u["id"]
+    assert len(users) == 3
+
+    projects = {}
+    for kind, tasks in (("quotes", a_tasks), ("pairs", p_tasks)):
+        config = (ls / f"{kind}_config.xml").read_text()
+        proj = api.call("POST", "/api/projects/", {"title": f"quotecontra {kind}", "label_config": config})
+        projects[kind] = proj["id"]
+        imported = api.call("POST", f"/api/projects/{proj['id']}/import", tasks, timeout=120)
+        assert imported["task_count"] == len(tasks)
+        assert imported["prediction_count"] == sum(len(t["predictions"]) for t in tasks)
+        assert len(_tasks(api, proj["id"])) == len(tasks)
+    _timed("projects_and_import_s", t0)
+
+    # annotate: the admin corrects the bridge article (retarget one quote, delete the unattributed one, add a
+    # quote), accepts the clinic article; ann2 annotates the clinic article without its first quote
+    t0 = time.perf_counter()
+    admin, ann2, ann3 = users[ADMIN], users["ann2@example.org"], users["ann3@example.org"]
+    server_tasks = {t["data"]["article_id"]: t for t in _tasks(api, projects["quotes"])}
+    bridge_q = [q for q in quotes if q.article_id == "bridge"]
+    clinic_q = [q for q in quotes if q.article_id == "clinic"]
+    pred = {t["data"]["article_id"]: t["predictions"][0]["result"] for t in a_tasks}
+    bridge = copy.deepcopy(pred["bridge"])
+    for r in bridge:
+        if r.get("id") == f"{bridge_q[1].id}#c0" and r["from_name"] == "target":
+            r["value"]["text"] = ["the town of Harwick"]
+    gone = bridge_q[3].id
+    bridge = [
+        r for r in bridge if not str(r.get("id", "")).startswith(gone) and not str(r.get("to_id", "")).startswith(gone)
+    ]
+    text = articles[0].text
+    s = text.index("Nobody expected")
+    bridge.append(
+        {
+            "id": "added1",
+            "from_name": "label",
+            "to_name": "text",
+            "type": "labels",
+            "value": {"start": s, "end": s + 24, "text": text[s : s + 24], "labels": ["Content"]},
+        }
+    )
+    clinic_ann2 = [r for r in pred["clinic"] if clinic_q[0].id not in str(r.get("id")) + str(r.get("to_id"))]
+    posted = [
+        (server_tasks["bridge"]["id"], bridge, admin),
+        (server_tasks["clinic"]["id"], pred["clinic"], admin),
+        (server_tasks["clinic"]["id"], clinic_ann2, ann2),
+    ]
+    votes = {"cand-1": [("contradiction", admin), ("contradiction", ann2), ("neutral", ann3)]}
+    votes["cand-2"] = [("neutral", admin), ("contradiction", ann2)]
+    votes["cand-3"] = [("neutral", admin), ("neutral", ann2), ("neutral", ann3)]
+    pair_server = {t["data"]["pair_id"]: t for t in _tasks(api, projects["pairs"])}
+    posted += [(pair_server[pid]["id"], _choice(lab), who) for pid, vs in votes.items() for lab, who in vs]
+    for task_id, result, who in posted:
+        got = api.call(
+            "POST", f"/api/tasks/{task_id}/annotations/", {"result": result, "completed_by": who, "lead_time": 3.0}
+        )
+        assert got["completed_by"] == who
+    _timed("annotate_s", t0)
+
+    # export both projects as Label Studio JSON
+    t0 = time.perf_counter()
+    exports = tmp_path / "ls_exports"
+    exports.mkdir()
+    n_annotations = 0
+    for kind, pid in projects.items():
+        dump = api.call("GET", f"/api/projects/{pid}/export?exportType=JSON", timeout=120)
+        assert len(dump) == (len(a_tasks) if kind == "quotes" else len(p_tasks))
+        n_annotations += sum(len(t["annotations"]) for t in dump)
+        (exports / f"{kind}.json").write_text(json.dumps(dump))
+    assert n_annotations == len(posted)
+    _timed("export_from_label_studio_s", t0)
+
+    # import-annotations through the CLI
+    t0 = time.perf_counter()
+    gold_dir = tmp_path / "gold"
+    summary_path = run_dir / "import_summary.json"
+    cli = [sys.executable, "-m", "quotecontra.cli", "import-annotations", f"file={exports}", f"run_dir={run_dir}"]
+    cli += [f"export.import_dir={gold_dir}", "mlflow.enabled=false"]
+    done = subprocess.run(
+        cli, capture_output=True, text=True, timeout=300, env={**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true"}
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    _timed("import_annotations_s", t0)
+
+    summary = json.loads(summary_path.read_text())
+    c = summary["counts"]
+    assert summary["errors"] == []
+    assert c["tasks_total"] == c["tasks_imported"] == len(a_tasks) + len(p_tasks)
+    assert c["annotations_total"] == len(posted) and c["annotations_used"] == 2 + 8
+    assert c["gold_files"] == 2 and c["quotes_removed"] == 2 and c["quotes_added"] == 1
+    assert c["pairs_labeled"] == 2 and c["pairs_tied"] == 1
+    want = fleiss_kappa([[lab for lab, _ in vs] for vs in votes.values()])
+    assert summary["agreement"]["pairs"]["fleiss_kappa"] == pytest.approx(want)
+    assert summary["agreement"]["quotes"]["span_f1_exact"] == pytest.approx(2 / 3)
+
+    gold = {p.stem: json.loads(p.read_text()) for p in gold_dir.glob("*.json")}
+    g = gold["bridge"]
+    assert g["annotators"] == [ADMIN]  # Label Studio's export names annotators by email
+    assert all(q["annotator"] == ADMIN and q["updated_at"] for q in g["quotes"])
+    by_text = {q["text"]: q for q in g["quotes"]}
+    assert by_text[bridge_q[1].text]["target"] == ["the town of Harwick"] and by_text[bridge_q[1].text]["changed"]
+    assert bridge_q[3].text not in by_text and g["removed_predictions"] == [gone]
+    assert by_text["Nobody expected the vote"]["speaker"] is None
+    assert not by_text[bridge_q[2].text]["changed"] and by_text[bridge_q[2].text]["pieces"]
+    (pair,) = g["pairs"]
+    assert (pair["pair_id"], pair["label"]) == ("cand-1", "contradiction")
+    assert set(pair["votes"]) == {ADMIN, "ann2@example.org", "ann3@example.org"}
+    assert gold["clinic"]["agreement"]["span_f1_exact"] == pytest.approx(2 / 3)
+    assert gold["clinic"]["disputed_pairs"][0]["pair_id"] == "cand-2"

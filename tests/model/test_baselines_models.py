@@ -1,0 +1,122 @@
+"""TF-IDF and hypothesis-only baselines as model kinds: fit, save/load, and the train -> evaluate stages on them."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from quotecontra.models import SklearnClassifier, fit_sklearn, load_classifier
+from quotecontra.records import Pair
+from quotecontra.tracking import Tracker
+
+NOUNS = ["plant", "bridge", "clinic", "school", "library", "depot", "market", "budget", "stadium", "hospital"]
+ANTONYMS = [("open", "closed"), ("early", "late"), ("safe", "unsafe"), ("cheap", "expensive"), ("full", "empty")]
+
+
+def relational_pairs(n: int, seed: int) -> list[dict]:
+    """Labels readable only from premise AND hypothesis: every hypothesis wording occurs under every label."""
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n):
+        noun = rng.choice(NOUNS)
+        a, b = rng.choice(ANTONYMS)
+        adj, anti = (a, b) if rng.random() < 0.5 else (b, a)
+        label = ("entailment", "contradiction", "neutral")[i % 3]
+        premise = f"The {noun} is {adj}."
+        if label == "entailment":
+            hyp = f"The {noun} is {adj}."
+        elif label == "contradiction":
+            hyp = f"The {noun} is {anti}."
+        else:
+            premise = f"The {rng.choice([x for x in NOUNS if x != noun])} is {adj}."
+            hyp = f"The {noun} is {rng.choice((adj, anti))}."
+        rows.append({"premise": premise, "hypothesis": hyp, "label": label, "origin": "toy", "group": str(i)})
+    return rows
+
+
+def _fit(kind: str, rows: list[dict]) -> SklearnClassifier:
+    mcfg = {"kind": kind, "tfidf_max_features": 5000, "tfidf_c": 1.0}
+    return fit_sklearn(
+        mcfg, [r["premise"] for r in rows], [r["hypothesis"] for r in rows], [r["label"] for r in rows], 13
+    )
+
+
+def _acc(clf, rows) -> float:
+    preds = clf.predict([r["premise"] for r in rows], [r["hypothesis"] for r in rows])
+    return float(np.mean([p == r["label"] for p, r in zip(preds, rows, strict=True)]))
+
+
+def test_tfidf_reads_the_pair_and_hypothesis_only_cannot() -> None:
+    train, test = relational_pairs(600, 1), relational_pairs(300, 2)
+    tfidf, hyp = _fit("tfidf", train), _fit("hypothesis_only", train)
+    assert _acc(tfidf, test) >= 0.8
+    assert _acc(hyp, test) <= 0.5  # chance is 1/3: the hypothesis alone carries no label signal here
+
+
+def test_save_load_round_trip(tmp_path: Path) -> None:
+    rows = relational_pairs(120, 3)
+    clf = _fit("tfidf", rows)
+    clf.save(tmp_path / "model", {"seed": 13})
+    meta = json.loads((tmp_path / "model" / "model.json").read_text())
+    assert meta["kind"] == "tfidf" and meta["labels"] == ["contradiction", "entailment", "neutral"]
+    again = load_classifier(tmp_path / "model")
+    p, h = [r["premise"] for r in rows], [r["hypothesis"] for r in rows]
+    np.testing.assert_allclose(clf.predict_proba(p, h), again.predict_proba(p, h))
+
+
+class _Reordered:
+    """A baseline whose classes_ are in another order and lack one label."""
+
+    classes_ = np.array(["neutral", "contradiction"])
+
+    def predict_proba(self, premises, hypotheses):
+        return np.array([[0.25, 0.75]] * len(premises))
+
+
+def test_probabilities_follow_our_label_order() -> None:
+    probs = SklearnClassifier(_Reordered(), "tfidf").predict_proba(["a"], ["b"])
+    np.testing.assert_allclose(probs, [[0.75, 0.0, 0.25]])  # contradiction, entailment, neutral
+
+
+@pytest.fixture
+def pairs_run(tmp_path: Path) -> Path:
+    """A run dir holding a pairs DatasetDict shaped like the pairs stage's output."""
+    import datasets
+
+    def split(rows: list[dict], name: str) -> datasets.Dataset:
+        return datasets.Dataset.from_list(
+            [Pair(id=f"{name}-{i}", split=name, **r).model_dump() for i, r in enumerate(rows)]
+        )
+
+    dd = datasets.DatasetDict(
+        {
+            "train": split(relational_pairs(300, 1), "train"),
+            "dev": split(relational_pairs(60, 2), "dev"),
+            "test": split(relational_pairs(90, 3), "test"),
+            "natural": split(relational_pairs(30, 4), "natural"),
+        }
+    )
+    dd.save_to_disk(str(tmp_path / "pairs" / "hf"))
+    return tmp_path
+
+
+def test_train_and_evaluate_stages_on_tfidf(make_cfg, pairs_run: Path) -> None:
+    from quotecontra import evaluate, train
+
+    cfg = make_cfg("model.kind=tfidf", "evaluate.sets=[synthetic,natural]", run_dir=pairs_run)
+    res = train.run(cfg, Tracker())
+    assert res.metrics["n_train"] == 300
+    assert json.loads((pairs_run / "model" / "model.json").read_text())["kind"] == "tfidf"
+    ev = evaluate.run(cfg, Tracker())
+    report = json.loads((pairs_run / "metrics.json").read_text())
+    assert set(report["sets"]) == {"synthetic", "natural"}
+    assert ev.metrics["synthetic.n"] == 90 and ev.metrics["synthetic.macro_f1"] >= 0.8
+    assert 0.0 <= ev.metrics["synthetic.ece"] <= 1.0
+    for name in ("synthetic", "natural"):
+        assert (pairs_run / "plots" / f"confusion_{name}.png").stat().st_size > 0
+        assert (pairs_run / "plots" / f"reliability_{name}.png").stat().st_size > 0
+    assert "behavioural.negate_entailment.pass_rate" in ev.metrics
