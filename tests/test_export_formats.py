@@ -144,7 +144,7 @@ def test_import_annotations_stage_writes_gold_summary_and_pairs(exported, tmp_pa
     assert metrics["pairs_labeled"] == c["pairs_labeled"] == 3
     gold = {p.stem: json.loads(p.read_text()) for p in (tmp_path / "gold").glob("*.json")}
     assert set(gold) == {a.id for a in articles}
-    assert {q["annotator"] for g in gold.values() for q in g["quotes"]} == {"ann@example.org"}
+    assert {q["annotator"] for g in gold.values() for q in g["quotes"]} == {"4"}
     assert {q["updated_at"] for g in gold.values() for q in g["quotes"]} == {"2025-03-01T09:00:00Z"}
     labelled = list(read_jsonl(tmp_path / "pairs.jsonl", Pair))
     assert [p.label for p in labelled] == ["neutral"] * 3
@@ -153,3 +153,24 @@ def test_import_annotations_stage_writes_gold_summary_and_pairs(exported, tmp_pa
 def test_import_without_file_says_how(make_cfg, tmp_path):
     with pytest.raises(ValueError, match=r"file=EXPORT\.json"):
         run_stage("import-annotations", make_cfg(run_dir=tmp_path))
+
+
+def test_pairs_with_an_empty_split_saved_by_plain_save_to_disk_still_export(tmp_path, make_cfg):
+    """datasets writes no shard for an empty split and cannot load the dict back; export reads split by split."""
+    import datasets
+
+    from quotecontra.export.formats import hf_datasets
+    from quotecontra.runpaths import RunPaths
+
+    _, quotes, splits = build_run_dir(tmp_path)
+    paths = RunPaths.of(tmp_path)
+    _, dd = hf_datasets(quotes, {k: v for k, v in splits.items() if k != "candidates"})
+    import shutil
+
+    shutil.rmtree(paths.pairs_hf)
+    dd.save_to_disk(str(paths.pairs_hf))  # the empty test split gets zero shards
+    with pytest.raises(IndexError):
+        datasets.load_from_disk(str(paths.pairs_hf))
+    metrics = run_stage("export", make_cfg("export.formats=[jsonl]", run_dir=tmp_path))
+    assert metrics["pairs_test"] == 0 and metrics["pairs_train"] == len(splits["train"])
+    assert metrics["pairs_candidates"] == len(splits["candidates"])

@@ -80,9 +80,10 @@ class PairsConfig:
             "other_claim",
             "added_detail",
             "speaker_swap",
+            "synonym",
         ],
     )
-    max_per_family: int = _help("At most this many edits of one family (e.g. modifiers dropped) per claim.", 2)
+    max_per_family: int = _help("At most this many edits of one family (e.g. modifiers dropped) per claim.", 3)
     max_other_claims: int = _help("Neutral pairs with other claims of the same target, per claim.", 1)
     number_tolerance: float = _help("Relative change below which a number edit is not a contradiction.", 0.1)
     min_claim_words: int = _help("Claims shorter than this are too short to perturb.", 4)
@@ -160,7 +161,9 @@ class ExportConfig:
     )
     max_pair_tasks: int = _help("At most this many pair tasks (0: all).", 0)
     model_version: str = _help("model_version of the pre-annotations shown in Label Studio.", "quotecontra")
-    import_dir: str = _help("import-annotations: where the gold files (data/gold format) go.", "${run_dir}/imported_gold")
+    import_dir: str = _help(
+        "import-annotations: where the gold files (data/gold format) go.", "${run_dir}/imported_gold"
+    )
     import_split: str = _help("import-annotations: the 'split' written into each gold file (dev or heldout).", "dev")
     import_summary: str = _help(
         "import-annotations: counts, agreement and per-task errors (JSON).", "${run_dir}/import_summary.json"

@@ -358,3 +358,27 @@ def test_overlapping_content_regions_joined_into_one_quote_are_rejected(recs):
     res = parse_export([exported(3, tasks[1], ann(result, 1, "a"))])
     assert res.errors and res.errors[0].task == "3" and "not a valid quote record" in res.errors[0].message
     assert isinstance(quotes[0], Quote)
+
+
+def test_normalised_cue_and_canonical_speaker_survive_an_untouched_round_trip():
+    from quotecontra.records import Article, quote_id
+
+    text = "According to the budget office, the deficit will rise to 310 million next year."
+    art = Article(id="a", text=text)
+    content = (text.index("the deficit"), text.index(" next year"))
+    q = Quote(
+        id=quote_id("a", [content]),
+        article_id="a",
+        text=text[content[0] : content[1]],
+        type="indirect",
+        speaker="Budget Office",
+        cue="according to",
+        target="the deficit",
+        spans=[content],
+        speaker_span=(13, 30),
+        cue_span=(0, 12),
+    )
+    task = article_task(art, [q], "t")
+    res = parse_export([exported(1, task, ann(task["predictions"][0]["result"], 1, "a"))])
+    (iq,) = res.articles[0].quotes
+    assert (iq.quote.cue, iq.quote.speaker, iq.changed) == ("according to", "Budget Office", False)

@@ -122,6 +122,10 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
 
     paths = RunPaths.of(cfg.run_dir)
     options = AnnotateOptions.from_config(cfg.annotate)
+    if str(cfg.annotate.backend) == "ray":  # scale-out hook: same outputs on a Ray cluster (quotecontra.scale)
+        from quotecontra.scale import annotate_ray
+
+        return annotate_ray(cfg, tracker)
     if str(cfg.annotate.backend) != "local":
         raise NotImplementedError(f"annotate.backend={cfg.annotate.backend!r}: only 'local' is available here")
     input_path = Path(cfg.input)

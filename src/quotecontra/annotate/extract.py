@@ -12,6 +12,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import chain
 from typing import Any
 
@@ -32,7 +33,7 @@ from quotecontra.records import Article, Quote, QuoteType, quote_id
 
 log = logging.getLogger(__name__)
 
-EXTRACTOR_VERSION = "1"
+EXTRACTOR_VERSION = "2"
 PARAGRAPH_COMPONENT = "quotecontra_paragraphs"
 
 CONFIDENCE = {
@@ -108,8 +109,9 @@ def paragraph_boundaries(doc: Doc) -> Doc:
     return doc
 
 
+@lru_cache(maxsize=2)
 def build_nlp(model: str) -> Language:
-    """Load the spaCy pipeline once and make line breaks sentence boundaries for the parser."""
+    """Load the spaCy pipeline once per process and make line breaks sentence boundaries for the parser."""
     import spacy
 
     try:
@@ -189,7 +191,7 @@ class _Ctx:
         line = self.text[s:e].strip()
         if i == 0 and len(self.paras) > 1:
             return True  # the title line
-        return line[-1] not in _HEADLINE_END and len(line.split()) < 25
+        return line[-1] not in _HEADLINE_END and len(line.split()) < 25 and not _SENT_END_RX.search(line)
 
     def para_of(self, pos: int) -> int:
         return max(0, bisect.bisect_right(self.para_starts, pos) - 1)
@@ -202,6 +204,10 @@ class _Ctx:
     def in_body(self, tok: Token) -> bool:
         return self.body[self.para_of(tok.idx)]
 
+    def same_para(self, tokens: Iterable[Token], anchor: Token) -> list[Token]:
+        lo, hi = self.paras[self.para_of(anchor.idx)]
+        return [t for t in tokens if lo <= t.idx < hi]
+
 
 def _is_cue_verb(tok: Token, lex: Lexicon) -> bool:
     return tok.pos_ in {"VERB", "AUX"} and tok.lemma_.lower() in lex.verbs and tok.lemma_.lower() != "be"
@@ -209,7 +215,15 @@ def _is_cue_verb(tok: Token, lex: Lexicon) -> bool:
 
 # ---- speakers --------------------------------------------------------------------------------------------------
 def _subject(verb: Token, ctx: _Ctx) -> tuple[Token | None, str]:
-    """The speaker token of a cue verb, and the sieve rule that found it."""
+    """The speaker token of a cue verb, and the sieve rule that found it (never across a paragraph break: a
+    pipeline without the paragraph component may parse a headline and the next paragraph as one sentence)."""
+    tok, rule = _subject_any(verb, ctx)
+    if tok is not None and ctx.para_of(tok.idx) != ctx.para_of(verb.idx):
+        return None, "none"
+    return tok, rule
+
+
+def _subject_any(verb: Token, ctx: _Ctx) -> tuple[Token | None, str]:
     for child in verb.children:
         if child.dep_ in {"nsubj", "nsubjpass"} and child.i not in ctx.quoted:
             return child, ("inverted" if child.i > verb.i else "cue-subject")
@@ -255,9 +269,10 @@ def _subject(verb: Token, ctx: _Ctx) -> tuple[Token | None, str]:
     return None, "none"
 
 
-def _description(tok: Token) -> tuple[str, tuple[int, int]]:
+def _description(tok: Token, ctx: _Ctx) -> tuple[str, tuple[int, int]]:
     """An unnamed source as written: 'a source familiar with Kremlin thinking' (relative clauses dropped)."""
-    drop: set[int] = set()
+    lo_char, hi_char = ctx.paras[ctx.para_of(tok.idx)]
+    drop: set[int] = {t.i for t in tok.subtree if not lo_char <= t.idx < hi_char}
     for t in tok.subtree:
         if t.i > tok.i and t.i not in drop and t.dep_ in {"relcl", "appos", "acl", "punct", "cc", "conj"}:
             drop.update(x.i for x in t.subtree)
@@ -277,6 +292,14 @@ def _description(tok: Token) -> tuple[str, tuple[int, int]]:
 
 
 def _name_span(tok: Token, ctx: _Ctx) -> tuple[int, int]:
+    mention = ctx.index.mention_at(tok)
+    if mention is not None:
+        span = ctx.doc.char_span(mention.start, mention.end, alignment_mode="contract")
+        if span is not None and len(span):
+            hi_tok = span[-1]
+            while hi_tok.i > span.start and (hi_tok.is_punct or hi_tok.dep_ == "case"):
+                hi_tok = ctx.doc[hi_tok.i - 1]
+            return span.start_char, hi_tok.idx + len(hi_tok.text)
     lo = hi = tok.i
     doc = tok.doc
     while lo > 0 and doc[lo - 1].dep_ in {"compound", "flat"} and doc[lo - 1].head.i in range(lo, hi + 1):
@@ -324,7 +347,7 @@ def _resolve_speaker(tok: Token, ctx: _Ctx, anchor: int) -> tuple[str | None, tu
     if tok.pos_ == "PROPN":
         s, e = _name_span(tok, ctx)
         return index.canonical(ctx.text[s:e]), (s, e), "name"
-    text, span = _description(tok)
+    text, span = _description(tok, ctx)
     det = next((c for c in tok.children if c.dep_ in {"det", "poss"}), None)
     if det is not None and det.lower_ in _DEFINITE and len(text.split()) <= 4:
         role = tok.lemma_.lower()
@@ -578,6 +601,7 @@ def _reported(ctx: _Ctx, direct_ids: set[int]) -> list[_Draft]:
             pattern, rule = "noun", "cue-subject"
         else:
             continue
+        content = _content_tokens(ctx.same_para(content or [], tok))
         if not content or len([t for t in content if not t.is_punct]) < min_words:
             continue
         share, touched = _quoted_share(content, ctx)
@@ -613,16 +637,11 @@ def _fragments(ctx: _Ctx, fragments: list[Quotation], taken: list[_Draft]) -> li
         while node.i in inside and node.head.i != node.i:
             node = node.head
         child = None
-        for _ in range(4):
-            if _is_cue_verb(node, ctx.lex) and node.i not in ctx.quoted:
+        for _ in range(6):
+            if (_is_cue_verb(node, ctx.lex) and node.i not in ctx.quoted) or node.head.i == node.i:
                 break
             child, node = node, node.head
-            if child.i == node.i:
-                node = None  # type: ignore[assignment]
-                break
-        else:
-            node = None  # type: ignore[assignment]
-        if node is None or not _is_cue_verb(node, ctx.lex):
+        if not _is_cue_verb(node, ctx.lex) or node.i in ctx.quoted:
             continue
         cue = node
         # the cue's complements from the first one to the one that holds the fragment
@@ -634,7 +653,7 @@ def _fragments(ctx: _Ctx, fragments: list[Quotation], taken: list[_Draft]) -> li
             continue
         first = comps[0] if comps else holder
         lo, hi = first.left_edge.i, holder.right_edge.i
-        content = _content_tokens(ctx.doc[lo : hi + 1])
+        content = _content_tokens(ctx.same_para(ctx.doc[lo : hi + 1], cue))
         if len(content) < 1:
             continue
         spans = _spans_of(content, ctx)

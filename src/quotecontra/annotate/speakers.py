@@ -135,7 +135,7 @@ class EntityIndex:
                     and doc[start - 1].pos_ == "PROPN"
                     and doc[start - 1].text[:1].isupper()
                     and doc[start - 1].lower_.rstrip(".") not in TITLES
-                    and ent.start <= doc[start - 1].head.i < ent.end
+                    and doc[start - 1].ent_type_ in {"", ent.label_}
                 ):
                     start -= 1
                 if _is_dateline(doc[start : ent.end]):
@@ -232,14 +232,18 @@ class EntityIndex:
             return self._by_surname[words[-1].lower()].name
         return " ".join(words)
 
-    def cluster_at(self, token: Token) -> Cluster | None:
+    def mention_at(self, token: Token) -> Mention | None:
         i = bisect.bisect_right(self._starts, token.idx) - 1
         while i >= 0 and self.mentions[i].end > token.idx:
             m = self.mentions[i]
             if m.start <= token.idx < m.end:
-                return m.cluster
+                return m
             i -= 1
         return None
+
+    def cluster_at(self, token: Token) -> Cluster | None:
+        m = self.mention_at(token)
+        return m.cluster if m is not None else None
 
     def resolve(
         self,

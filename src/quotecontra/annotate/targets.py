@@ -28,8 +28,32 @@ _SKIP_ENTS = frozenset({"DATE", "TIME", "CARDINAL", "ORDINAL", "QUANTITY", "PERC
 _NOUNISH = frozenset({"NOUN", "PROPN"})
 _LOCATIVE = frozenset({"in", "at", "from", "to", "near", "across", "outside", "inside", "around", "throughout"})
 _QUANTIFIER_HEADS = frozenset(
-    "member members most some all one none rest majority half part any many few each number amount share lot "
-    "bit piece kind sort type".split()
+    [
+        "member",
+        "members",
+        "most",
+        "some",
+        "all",
+        "one",
+        "none",
+        "rest",
+        "majority",
+        "half",
+        "part",
+        "any",
+        "many",
+        "few",
+        "each",
+        "number",
+        "amount",
+        "share",
+        "lot",
+        "bit",
+        "piece",
+        "kind",
+        "sort",
+        "type",
+    ]
 )
 _KEEP_LEFT = frozenset({"compound", "poss", "nmod"})
 _DEFINITE = frozenset({"the", "this", "that", "these", "those"})
@@ -63,9 +87,8 @@ def _entity_name(tok: Token, index: EntityIndex) -> str | None:
         node = tok
         while node.dep_ == "compound" and node.head.pos_ == "PROPN" and node.head.i > node.i:
             node = node.head
-        if node.dep_ in {"compound", "poss"} and node.head.pos_ == "NOUN" and node.head.i > node.i:
-            if node.dep_ == "compound":
-                return clean_name(tok.doc[tok.i : node.head.i + 1].text)
+        if node.dep_ == "compound" and node.head.pos_ == "NOUN" and node.head.i > node.i:
+            return clean_name(tok.doc[tok.i : node.head.i + 1].text)
         cluster = index.cluster_at(tok)
         if cluster is not None:
             return cluster.name

@@ -46,11 +46,8 @@ def load_pairs(paths: RunPaths) -> tuple[dict[str, list[Pair]], dict[str, int]]:
     skipped: dict[str, int] = defaultdict(int)
     fields = set(Pair.model_fields)
     if paths.pairs_hf.exists():
-        import datasets
-
-        dd = datasets.load_from_disk(str(paths.pairs_hf))
-        for name in dd:
-            splits[name] = _pairs_from_rows(dd[name], fields, name, skipped)
+        for name, rows in _pair_split_rows(paths).items():
+            splits[name] = _pairs_from_rows(rows, fields, name, skipped)
     cand = paths.pairs_parquet("natural_candidates")
     if cand.exists():
         import pandas as pd
@@ -58,6 +55,31 @@ def load_pairs(paths: RunPaths) -> tuple[dict[str, list[Pair]], dict[str, int]]:
         rows = pd.read_parquet(cand).to_dict("records")
         splits[CANDIDATES] = _pairs_from_rows(rows, fields, CANDIDATES, skipped)
     return splits, dict(skipped)
+
+
+def _pair_split_rows(paths: RunPaths) -> dict[str, Any]:
+    """Rows of each split of the pairs DatasetDict.
+
+    datasets saves an empty split with no shard and then cannot load the dict back, so when the dict does not
+    load, each split is read on its own, from its parquet copy when the dataset folder fails.
+    """
+    import datasets
+    import pandas as pd
+
+    try:
+        dd = datasets.load_from_disk(str(paths.pairs_hf))
+        return {name: dd[name] for name in dd}
+    except (IndexError, ValueError, FileNotFoundError) as exc:
+        log.warning("%s does not load as a whole (%s): reading its splits one by one", paths.pairs_hf, exc)
+    names = json.loads((paths.pairs_hf / "dataset_dict.json").read_text())["splits"]
+    out: dict[str, Any] = {}
+    for name in names:
+        try:
+            out[name] = datasets.load_from_disk(str(paths.pairs_hf / name))
+        except (IndexError, ValueError, FileNotFoundError):
+            parquet = paths.pairs_parquet(name)
+            out[name] = pd.read_parquet(parquet).to_dict("records") if parquet.exists() else []
+    return out
 
 
 def _pairs_from_rows(rows: Any, fields: set[str], name: str, skipped: dict[str, int]) -> list[Pair]:
@@ -233,7 +255,11 @@ def import_annotations(cfg: DictConfig, tracker: Tracker) -> StageResult:
         f"quotes: {c['quotes']} ({c['quotes_changed']} changed, {c['quotes_added']} added, "
         f"{c['quotes_removed']} predictions removed)",
         f"pairs: {c['pairs_labeled']} labeled ({c['pairs_tied']} ties left out)",
-        "agreement: " + ", ".join(f"{k} {v:.3f}" for k, v in metrics.items() if "kappa" in k or "span_f1" in k),
+        "agreement: "
+        + (
+            ", ".join(f"{k} {v:.3f}" for k, v in metrics.items() if "kappa" in k or "span_f1" in k)
+            or "n/a (no pair or article annotated by two people)"
+        ),
         *(f"error: {e}" for e in res.errors[:5]),
     ]
     return StageResult(

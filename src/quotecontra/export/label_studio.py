@@ -277,15 +277,10 @@ class ImportResult:
 
 
 def _annotator(ann: Mapping[str, Any]) -> str:
-    """Annotator id as exported: an email when Label Studio gives one, else its numeric user id."""
+    """The annotator's Label Studio user id (what its JSON export gives; the People page maps ids to emails)."""
     cb = ann.get("completed_by")
-    if isinstance(cb, Mapping):
-        return str(cb.get("email") or cb.get("id"))
-    username = ann.get("created_username")
-    if isinstance(username, str) and "," in username:  # " email, id" in Label Studio's JSON export
-        email = username.split(",")[0].strip()
-        if email:
-            return email
+    if isinstance(cb, Mapping):  # an expanded user object (SDK exports)
+        cb = cb.get("id") or cb.get("email")
     return "unknown" if cb is None else str(cb)
 
 
@@ -474,7 +469,7 @@ def quotes_from_result(
             "type": qtype,
             "speaker": speaker,
             "speaker_span": speaker_span,
-            "cue": text[cue_span[0] : cue_span[1]] if cue_span else None,
+            "cue": _cue(text, cue_span, pred),
             "cue_span": cue_span,
             "target": target,
         }
@@ -494,6 +489,15 @@ def quotes_from_result(
         out.append((q, "optional" not in (attr("optional") or ""), pred.id if pred else None))
     out.sort(key=lambda t: t[0].spans)
     return out, kept
+
+
+def _cue(text: str, span: tuple[int, int] | None, pred: Quote | None) -> str | None:
+    """The cue as the pipeline wrote it while its span is unchanged (it may normalise case), else as in the text."""
+    if span is None:
+        return None
+    if pred is not None and pred.cue_span == span and pred.cue:
+        return pred.cue
+    return text[span[0] : span[1]]
 
 
 def _article_task(

@@ -364,10 +364,25 @@ def pick_detail(doc, rng: random.Random) -> str:
     return rng.choice(_PLACE_DETAILS if has_time else DETAILS)
 
 
-@lru_cache(maxsize=1)
-def antonym_lexicon() -> dict[tuple[str, str], tuple[str, ...]]:
-    """(lemma, coarse POS) -> antonyms, both directions, from the shipped ``resources/antonyms.tsv``."""
-    text = resources.files("quotecontra").joinpath("resources/antonyms.tsv").read_text(encoding="utf-8")
+_NEG_PREFIXES = ("un", "in", "il", "im", "ir", "dis", "non")
+# Complementary pairs without a prefix: "not open" means "closed", so negating both sides keeps a contradiction.
+_COMPLEMENTARY = frozenset(
+    {("true", "false"), ("open", "closed"), ("open", "shut"), ("alive", "dead"), ("present", "absent")}
+    | {("guilty", "innocent"), ("right", "wrong"), ("correct", "incorrect"), ("public", "private")}
+)
+
+
+def antonym_kind(a: str, b: str, pos: str) -> str:
+    """'contradictory' (not-a means b: legal/illegal) or 'contrary' (both can be false: accept/reject, rise/fall)."""
+    if (a, b) in _COMPLEMENTARY or (b, a) in _COMPLEMENTARY:
+        return "contradictory"
+    if pos in {"ADJ", "ADV"} and any(b == p + a or a == p + b for p in _NEG_PREFIXES):
+        return "contradictory"
+    return "contrary"
+
+
+def _load_lexicon(name: str) -> dict[tuple[str, str], tuple[str, ...]]:
+    text = resources.files("quotecontra").joinpath(f"resources/{name}").read_text(encoding="utf-8")
     lex: dict[tuple[str, str], list[str]] = {}
     for line in text.splitlines():
         if not line.strip() or line.startswith("#"):
@@ -380,22 +395,44 @@ def antonym_lexicon() -> dict[tuple[str, str], tuple[str, ...]]:
     return {k: tuple(v) for k, v in lex.items()}
 
 
-def antonym_swaps(doc, root, lexicon: dict[tuple[str, str], tuple[str, ...]] | None = None) -> list[Ops]:
-    """Replace the main predicate (verb, predicative adjective, or manner adverb) by a lexicon antonym."""
-    lexicon = lexicon if lexicon is not None else antonym_lexicon()
-    if not positive(root) or modal(root):
+@lru_cache(maxsize=1)
+def antonym_lexicon() -> dict[tuple[str, str], tuple[str, ...]]:
+    """(lemma, coarse POS) -> antonyms, both directions, from the shipped ``resources/antonyms.tsv``."""
+    return _load_lexicon("antonyms.tsv")
+
+
+@lru_cache(maxsize=1)
+def synonym_lexicon() -> dict[tuple[str, str], tuple[str, ...]]:
+    """(lemma, coarse POS) -> synonyms, both directions, from the shipped ``resources/synonyms.tsv``."""
+    return _load_lexicon("synonyms.tsv")
+
+
+def word_swaps(
+    doc, root, lexicon: dict[tuple[str, str], tuple[str, ...]], need_positive: bool = True
+) -> list[tuple[Ops, str, str]]:
+    """Replace the main predicate (verb, predicative adjective, manner adverb) by a lexicon entry.
+
+    Returns (operations, old lemma, new lemma). Contrary edits need a positive, non-modal clause
+    ("could rise" / "could fall" are compatible); synonyms do not.
+    """
+    if need_positive and (not positive(root) or modal(root)):
         return []
     cands = [root] + [c for c in root.children if c.dep_ in {"acomp", "attr", "oprd", "advmod", "xcomp"}]
-    out: list[Ops] = []
+    out: list[tuple[Ops, str, str]] = []
     for tok in cands:
         pos = {"VERB": "VERB", "ADJ": "ADJ", "ADV": "ADV"}.get(tok.pos_)
         if pos is None:
             continue
         key = (tok.lemma_.lower(), pos) if pos == "VERB" else (tok.lower_, pos)
-        for ant in lexicon.get(key, ())[:2]:
-            new = inflect(ant, tok.tag_) if pos == "VERB" else ant
-            out.append({tok.i: match_case(new, tok.text)})
+        for alt in lexicon.get(key, ())[:2]:
+            new = inflect(alt, tok.tag_) if pos == "VERB" else alt
+            out.append(({tok.i: match_case(new, tok.text)}, key[0], alt))
     return out
+
+
+def antonym_swaps(doc, root, lexicon: dict[tuple[str, str], tuple[str, ...]] | None = None) -> list[Ops]:
+    """Replace the main predicate by a lexicon antonym (positive, non-modal clauses only)."""
+    return [ops for ops, _, _ in word_swaps(doc, root, lexicon if lexicon is not None else antonym_lexicon())]
 
 
 def _parse_number(tok) -> tuple[float, str] | None:
@@ -587,16 +624,47 @@ def lattice(a: Sentence, b: Sentence, na: Sentence | None, nb: Sentence | None, 
     ]
 
 
+_SUBSTITUTION_LABELS: dict[str, dict[tuple[str, str], Label]] = {
+    # x replaces one word of c; nc, nx are their negations
+    "contrary": {
+        ("c", "x"): "contradiction", ("x", "c"): "contradiction", ("c", "nx"): "entailment",
+        ("x", "nc"): "entailment", ("nx", "c"): "neutral", ("nc", "x"): "neutral",
+        ("nc", "nx"): "neutral", ("nx", "nc"): "neutral",
+    },
+    "contradictory": {
+        ("c", "x"): "contradiction", ("x", "c"): "contradiction", ("c", "nx"): "entailment",
+        ("x", "nc"): "entailment", ("nx", "c"): "entailment", ("nc", "x"): "entailment",
+        ("nc", "nx"): "contradiction", ("nx", "nc"): "contradiction",
+    },
+    "synonym": {
+        ("c", "x"): "entailment", ("x", "c"): "entailment", ("nc", "nx"): "entailment",
+        ("nx", "nc"): "entailment", ("c", "nx"): "contradiction", ("nx", "c"): "contradiction",
+        ("x", "nc"): "contradiction", ("nc", "x"): "contradiction",
+    },
+}  # fmt: skip
+
+
+def substitution_family(
+    c: Sentence, x: Sentence, nc: Sentence | None, nx: Sentence | None, kind: str, origin: str, rng: random.Random
+) -> list[SynPair]:
+    """Pairs from a one-word substitution and the negations of both sentences.
+
+    ``contrary`` (accept/reject, 310/620): both can be false, so their negations are compatible (neutral);
+    ``contradictory`` (legal/illegal): not-x means c; ``synonym``: mutual entailment, negations included.
+    """
+    sents = {"c": c, "x": x, "nc": nc, "nx": nx}
+    out = []
+    for (p, h), label in _SUBSTITUTION_LABELS[kind].items():
+        sp, sh = sents[p], sents[h]
+        if sp is None or sh is None or sp.text == sh.text:
+            continue
+        out.append(SynPair(sp.text, sh.text, label, origin, _side(sp, sh, rng), f"{origin}:{x.text}"))
+    return out
+
+
 def contradiction_family(c: Sentence, x: Sentence, nx: Sentence | None, origin: str, rng: random.Random):
     """``c ⊥ x`` both ways, and ``c ⊨ ¬x`` (a contrary edit: what c says rules x out)."""
-    out = [
-        SynPair(c.text, x.text, "contradiction", origin, "hypothesis", f"{origin}:{x.text}"),
-        SynPair(x.text, c.text, "contradiction", origin, "premise", f"{origin}:{x.text}"),
-    ]
-    if nx is not None:
-        out.append(SynPair(c.text, nx.text, "entailment", origin, "hypothesis", f"{origin}:{x.text}"))
-        out.append(SynPair(nx.text, c.text, "neutral", origin, "premise", f"{origin}:{x.text}"))
-    return [p for p in out if p.premise != p.hypothesis]
+    return [p for p in substitution_family(c, x, None, nx, "contrary", origin, rng)]
 
 
 def _variant(doc, root, ops: Ops, edits: int) -> Sentence | None:
@@ -614,6 +682,17 @@ def _negated(doc, root, ops: Ops, edits: int) -> Sentence | None:
     return None if merged is None else _variant(doc, root, merged, edits + 1)
 
 
+def _negated_swap(doc, root, ops: Ops, new_lemma: str) -> Sentence | None:
+    """Negation of a sentence whose main verb was swapped and needs do-support ("rejected" -> "did not reject")."""
+    neg = negate(doc, root)
+    if neg is None or root.i not in ops or root.i not in neg or " not " not in neg[root.i]:
+        return None
+    do = neg[root.i].split(" not ")[0]
+    merged = dict(ops)
+    merged[root.i] = f"{do} not {new_lemma}"
+    return _variant(doc, root, merged, 2)
+
+
 @dataclass(frozen=True)
 class PerturbOptions:
     origins: tuple[str, ...] = (
@@ -627,10 +706,11 @@ class PerturbOptions:
         "other_claim",
         "added_detail",
         "speaker_swap",
+        "synonym",
     )
     number_tolerance: float = 0.1
     min_claim_words: int = 4
-    max_per_family: int = 2
+    max_per_family: int = 3
 
 
 def synthesize(doc, opts: PerturbOptions, rng: random.Random) -> tuple[list[SynPair], str | None]:
@@ -676,14 +756,21 @@ def synthesize(doc, opts: PerturbOptions, rng: random.Random) -> tuple[list[SynP
             for ops in beyond[: opts.max_per_family]:
                 x = _variant(doc, root, ops, 1)
                 if x is not None:
-                    out += contradiction_family(orig, x, _negated(doc, root, ops, 1), "number", rng)
-        if "antonym" in want:
-            swaps = antonym_swaps(doc, root)
+                    nx = _negated(doc, root, ops, 1)
+                    out += substitution_family(orig, x, n_orig, nx, "contrary", "number", rng)
+        for origin, lexicon in (("antonym", antonym_lexicon()), ("synonym", synonym_lexicon())):
+            if origin not in want:
+                continue
+            swaps = word_swaps(doc, root, lexicon, need_positive=origin == "antonym")
             rng.shuffle(swaps)
-            for ops in swaps[: opts.max_per_family]:
+            for ops, old, new in swaps[: opts.max_per_family]:
                 x = _variant(doc, root, ops, 1)
-                if x is not None:
-                    out += contradiction_family(orig, x, _negated(doc, root, ops, 1), "antonym", rng)
+                if x is None:
+                    continue
+                nx = _negated(doc, root, ops, 1) or _negated_swap(doc, root, ops, new)
+                pos = "ADJ" if doc[next(iter(ops))].pos_ == "ADJ" else "VERB"
+                kind = "synonym" if origin == "synonym" else antonym_kind(old, new, pos)
+                out += substitution_family(orig, x, n_orig, nx, kind, origin, rng)
         if "quantifier" in want and (q := quantifier_forms(doc)) is not None:
             uni_ops, exi_ops, neg_ops, kind = q
             edits = {"all": (0, 1, 1), "some": (1, 0, 1), "none": (1, 1, 0), "never": (1, 1, 0)}[kind]

@@ -3,10 +3,11 @@
 Splits are made by article (the pair's ``group``): every perturbation of a claim, and every claim of an
 article, lands in one split, so a model never sees a test sentence's siblings in training.
 
-Balancing works in two steps. Labels are first equalised inside each hypothesis-negation stratum (so "not" is
-equally common in every label's hypotheses). Then an AFLite-style adversarial filter removes, round by round, the
-pairs that a hypothesis-only or an overlap-only model classifies confidently out-of-fold, until neither model's
-mean gold-label probability is much above chance.
+Balancing works in two steps. Labels are first equalised inside each shortcut stratum: whether the hypothesis
+carries a negation word, and how many words the hypothesis adds and the premise loses (so "not" and the size of
+the edit are equally common in every label). Then an AFLite-style adversarial filter (a few rounds at most)
+removes the pairs that a hypothesis-only or an overlap-only model still classifies confidently out-of-fold,
+until neither beats chance by more than a small margin.
 """
 
 from __future__ import annotations
@@ -92,17 +93,23 @@ def assign_splits(
     return out
 
 
-def stratum(premise: str, hypothesis: str) -> int:
-    """Whether the hypothesis carries a negation word: the classic hypothesis-only cue."""
-    return int(has_negation(hypothesis))
+def stratum(premise: str, hypothesis: str, cap: int = 4) -> tuple[int, int, int]:
+    """(hypothesis has a negation word, words the hypothesis adds, words the premise loses; counts capped)."""
+    p, h = set(words(premise)), set(words(hypothesis))
+    return int(has_negation(hypothesis)), min(len(h - p), cap), min(len(p - h), cap)
 
 
-def balance_labels(pairs: Sequence[Pair], seed: int) -> list[Pair]:
-    """Equal label counts inside each negation stratum, so the hypothesis negation rate is the same for every label."""
+def balance_labels(pairs: Sequence[Pair], seed: int, fine: bool = True) -> list[Pair]:
+    """Equal label counts inside each shortcut stratum (strata lacking a label are dropped).
+
+    ``fine`` strata are (hypothesis negation, words added, words lost); coarse ones only the negation, which
+    keeps the hypothesis negation rate equal across labels.
+    """
     rng = random.Random(seed)
-    strata: dict[int, dict[str, list[Pair]]] = defaultdict(lambda: defaultdict(list))
+    strata: dict[tuple, dict[str, list[Pair]]] = defaultdict(lambda: defaultdict(list))
     for p in pairs:
-        strata[stratum(p.premise, p.hypothesis)][str(p.label)].append(p)
+        key = stratum(p.premise, p.hypothesis)
+        strata[key if fine else key[:1]][str(p.label)].append(p)
     out: list[Pair] = []
     for key in sorted(strata):
         by_label = strata[key]
@@ -138,7 +145,7 @@ def _oof_gold_proba(pairs: Sequence[Pair], fit, seed: int, folds: int) -> tuple[
 
 
 def adversarial_filter(
-    pairs: Sequence[Pair], seed: int, margin: float = 0.03, folds: int = 4, max_rounds: int = 12, drop_frac: float = 0.06
+    pairs: Sequence[Pair], seed: int, margin: float = 0.03, folds: int = 4, max_rounds: int = 4, drop_frac: float = 0.05
 ) -> tuple[list[Pair], list[dict[str, float]]]:
     """AFLite-style filtering (Le Bras et al. 2020) against the two shortcut baselines.
 
@@ -148,7 +155,7 @@ def adversarial_filter(
     """
     from quotecontra.baselines import fit_hypothesis_only, fit_overlap_only
 
-    kept = balance_labels(pairs, seed)
+    kept = balance_labels(pairs, seed, fine=False)
     history: list[dict[str, float]] = []
     for r in range(max_rounds):
         if len({p.group for p in kept}) < 2 or len(kept) < 60:
@@ -162,7 +169,7 @@ def adversarial_filter(
         score = np.maximum(ph, po)
         n_drop = max(1, int(drop_frac * len(kept)))
         drop = set(np.argsort(-score, kind="stable")[:n_drop].tolist())
-        kept = balance_labels([p for i, p in enumerate(kept) if i not in drop], seed + r + 1)
+        kept = balance_labels([p for i, p in enumerate(kept) if i not in drop], seed + r + 1, fine=False)
     return kept, history
 
 
