@@ -68,7 +68,8 @@ class PairsConfig:
     max_natural_per_target: int = _help("At most this many natural pairs per target.", 20)
     cross_article: bool = _help("Also pair claims about the same target across articles.", True)
     origins: list[str] = _help(
-        "Synthetic edit families to generate.",
+        "Synthetic edit families to generate (also: speaker_swap, off by default: its 'A said that' frame is a "
+        "neutral-only cue).",
         [
             "negation",
             "antonym",
@@ -79,7 +80,6 @@ class PairsConfig:
             "double_negation",
             "other_claim",
             "added_detail",
-            "speaker_swap",
             "synonym",
         ],
     )

@@ -97,6 +97,10 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
     import torch
 
     pcfg = cfg.predict
+    if str(pcfg.backend) == "ray" and pcfg.file:  # scale-out hook: pairs labelled on Ray actors (quotecontra.scale)
+        from quotecontra.scale import predict_ray
+
+        return predict_ray(cfg, tracker)
     if pcfg.file:
         records = list(read_pairs(Path(pcfg.file)))
     elif pcfg.premise and pcfg.hypothesis:

@@ -91,3 +91,42 @@ def test_ray_rerun_reuses_every_article(make_cfg, corpus: Path, both) -> None:
     again = _run(make_cfg, corpus, ray_dir, "annotate.backend=ray", "ray.num_workers=1")
     assert again.metrics["cached_articles"] == first.metrics["articles"]
     assert again.metrics["quotes"] == first.metrics["quotes"]
+
+
+def test_predict_on_ray_equals_local(make_cfg, tmp_path: Path) -> None:
+    """predict.backend=ray over two jsonl shards labels every pair as the local stage does, in input order."""
+    from quotecontra import predict
+    from quotecontra.models import fit_sklearn
+
+    pairs = [
+        {"id": f"p{i}", "premise": f"The plant is {a}.", "hypothesis": f"The plant is {b}."}
+        for i, (a, b) in enumerate([("open", "closed"), ("open", "open"), ("full", "empty")] * 5)
+    ]
+    labels = ["contradiction", "entailment", "contradiction"] * 5
+    clf = fit_sklearn(
+        {"kind": "tfidf", "tfidf_max_features": 500, "tfidf_c": 1.0},
+        [p["premise"] for p in pairs],
+        [p["hypothesis"] for p in pairs],
+        labels,
+        13,
+    )
+    clf.save(tmp_path / "model")
+    shards = tmp_path / "pairs"
+    shards.mkdir()
+    (shards / "a.jsonl").write_text("\n".join(json.dumps(p) for p in pairs[:9]) + "\n{bad\n")
+    (shards / "b.jsonl").write_text("\n".join(json.dumps(p) for p in pairs[9:]) + "\n")
+    joined = tmp_path / "all.jsonl"
+    joined.write_text("".join(json.dumps(p) + "\n" for p in pairs))
+    local = make_cfg(f"predict.file={joined}", f"predict.output={tmp_path / 'local.jsonl'}", run_dir=tmp_path)
+    ray_cfg = make_cfg(
+        f"predict.file={shards}",
+        f"predict.output={tmp_path / 'ray.jsonl'}",
+        "predict.backend=ray",
+        "ray.num_workers=2",
+        "train.eval_batch_size=4",
+        run_dir=tmp_path,
+    )
+    assert predict.run(local, Tracker()).metrics["n"] == len(pairs)
+    res = predict.run(ray_cfg, Tracker())
+    assert res.metrics["n"] == len(pairs)
+    assert (tmp_path / "ray.jsonl").read_text() == (tmp_path / "local.jsonl").read_text()

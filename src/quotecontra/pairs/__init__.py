@@ -216,7 +216,7 @@ def build_dataset(
         pairs, filter_history = adversarial_filter(pairs, opts.seed, margin=opts.filter_margin)
     splits: dict[str, list[Pair]] = {s: [p for p in pairs if p.split == s] for s in SPLITS}
     if opts.balance:
-        splits = {s: balance_labels(ps, opts.seed) for s, ps in splits.items()}
+        splits = {s: balance_labels(ps, opts.seed, fine=False) for s, ps in splits.items()}
     splits["natural"] = natural
 
     claims_emb, used = encode([c.claim for c in claims], opts.encoder) if claims else (None, opts.encoder)

@@ -705,7 +705,6 @@ class PerturbOptions:
         "double_negation",
         "other_claim",
         "added_detail",
-        "speaker_swap",
         "synonym",
     )
     number_tolerance: float = 0.1

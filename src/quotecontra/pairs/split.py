@@ -3,11 +3,10 @@
 Splits are made by article (the pair's ``group``): every perturbation of a claim, and every claim of an
 article, lands in one split, so a model never sees a test sentence's siblings in training.
 
-Balancing works in two steps. Labels are first equalised inside each shortcut stratum: whether the hypothesis
-carries a negation word, and how many words the hypothesis adds and the premise loses (so "not" and the size of
-the edit are equally common in every label). Then an AFLite-style adversarial filter (a few rounds at most)
-removes the pairs that a hypothesis-only or an overlap-only model still classifies confidently out-of-fold,
-until neither beats chance by more than a small margin.
+Balancing works in two steps. Labels are first equalised inside each hypothesis-negation stratum, so "not" is
+equally common in every label's hypotheses. Then an AFLite-style adversarial filter (Le Bras et al. 2020)
+removes, round by round, the pairs that a hypothesis-only or an overlap-only model classifies confidently
+out-of-fold (folds by article), until neither beats chance by more than a small margin.
 """
 
 from __future__ import annotations
@@ -145,7 +144,7 @@ def _oof_gold_proba(pairs: Sequence[Pair], fit, seed: int, folds: int) -> tuple[
 
 
 def adversarial_filter(
-    pairs: Sequence[Pair], seed: int, margin: float = 0.03, folds: int = 4, max_rounds: int = 4, drop_frac: float = 0.05
+    pairs: Sequence[Pair], seed: int, margin: float = 0.03, folds: int = 4, max_rounds: int = 10, drop_frac: float = 0.08
 ) -> tuple[list[Pair], list[dict[str, float]]]:
     """AFLite-style filtering (Le Bras et al. 2020) against the two shortcut baselines.
 
