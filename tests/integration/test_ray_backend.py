@@ -130,3 +130,84 @@ def test_predict_on_ray_equals_local(make_cfg, tmp_path: Path) -> None:
     res = predict.run(ray_cfg, Tracker())
     assert res.metrics["n"] == len(pairs)
     assert (tmp_path / "ray.jsonl").read_text() == (tmp_path / "local.jsonl").read_text()
+
+
+# ---- the pure parts (no cluster) ----------------------------------------------------------------------------
+def test_list_inputs_follows_the_local_reader_order(tmp_path: Path) -> None:
+    """Sorted Paths, not sorted strings: 'a/x.txt' comes before 'a-b/w.txt' (part by part), as in iter_articles."""
+    from quotecontra.readers import ReaderOptions, iter_articles
+    from quotecontra.scale import list_inputs
+
+    text = "The mayor said that the bridge would reopen in the spring after the repairs were done."
+    for rel in ["a-b/w.txt", "a/x.txt", "a/y.txt", "b.txt", "c.jsonl", "skip.csv"]:
+        p = tmp_path / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        body = json.dumps({"id": "j", "text": text}) if rel.endswith(".jsonl") else text
+        p.write_text(body, encoding="utf-8")
+    listed = list_inputs(tmp_path)
+    opts = ReaderOptions(require_english=False)
+    local_sources = [a.source.rsplit(":", 1)[0] for a in iter_articles(tmp_path, opts)]
+    assert [str(f) for f in listed.files] == list(dict.fromkeys(local_sources))
+    assert listed.kinds == ["file", "file", "file", "file", "jsonl"]
+    assert [f.relative_to(tmp_path).as_posix() for f in listed.files][:2] == ["a/x.txt", "a/y.txt"]
+
+
+def test_read_shard_makes_the_local_readers_articles_and_skips(tmp_path: Path) -> None:
+    from quotecontra.readers import ReaderOptions, ReadReport, iter_articles
+    from quotecontra.records import Article
+    from quotecontra.scale import read_shard
+
+    text = "The minister said on Monday that the budget would be balanced by the end of the year."
+    lines = [json.dumps({"id": "a", "text": text}), "{bad", "", json.dumps({"text": text, "src": "wire"}), "[1]"]
+    path = tmp_path / "s.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    opts = ReaderOptions()
+    report = ReadReport()
+    local = list(iter_articles(path, opts, report))
+    items = list(read_shard(path.read_bytes(), str(path), "jsonl", opts))
+    assert [n for n, _ in items] == [1, 2, 4, 5]
+    got = [it for _, it in items if isinstance(it, Article)]
+    assert [a.model_dump_json() for a in got] == [a.model_dump_json() for a in local]
+    skips = [(it.source, it.reason) for _, it in items if not isinstance(it, Article)]
+    assert skips == [(s.source, s.reason) for s in report.skips]
+
+
+def test_shard_writer_rolls_over_and_keeps_the_schema(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    from quotecontra.scale import ShardWriter, quote_schema
+
+    rows = [
+        {"id": f"a:{i}-{i + 5}", "article_id": "a", "text": "hello there", "type": "direct", "speaker": None,
+         "cue": None, "target": None, "spans": [[i, i + 5]], "speaker_span": None, "cue_span": [1, 2],
+         "rule": "r", "confidence": 0.5, "annotator": "pipeline"}
+        for i in range(5)
+    ]  # fmt: skip
+    w = ShardWriter(tmp_path / "q", quote_schema(), rows_per_shard=2)
+    for r in rows:
+        w.add(r)
+    shards = w.close()
+    assert [p.name for p in shards] == ["part-00000.parquet", "part-00001.parquet", "part-00002.parquet"]
+    table = pq.read_table(tmp_path / "q")
+    assert table.schema.equals(quote_schema()) and table.to_pylist() == rows
+    empty = ShardWriter(tmp_path / "e", quote_schema()).close()
+    assert len(empty) == 1 and pq.read_table(empty[0]).num_rows == 0
+
+
+def test_bench_ratios_are_computed_from_the_runs() -> None:
+    from quotecontra.benchmarks.scale import summarise
+
+    def run(s1: float, s4: float, s16: float, mem: tuple[float, float]) -> dict:
+        sizes = {"1": (40, s1, mem[0]), "4": (160, s4, mem[0]), "16": (640, s16, mem[1])}
+        return {
+            "sizes": {
+                m: {"articles": n, "seconds": s, "articles_per_s": n / s, "peak_rss_mb": p}
+                for m, (n, s, p) in sizes.items()
+            }
+        }
+
+    runs = {"ray:1": run(10, 40, 160, (100, 120)), "ray:2": run(6, 24, 100, (150, 150))}
+    out = summarise(runs, {1: 1000, 4: 4000, 16: 16000})
+    assert out["ray_speedup_2_over_1_workers_at_16x"] == 1.6
+    assert out["ray:1"]["time_16x_over_16_times_1x"] == 1.0 and out["ray:1"]["peak_rss_16x_over_1x"] == 1.2
+    assert runs["ray:2"]["sizes"]["16"]["words_per_s"] == 160.0

@@ -55,8 +55,8 @@ __all__ = ["PairsOptions", "PairsResult", "build_dataset", "run"]
 
 @dataclass(frozen=True)
 class PairsOptions:
-    perturb: PerturbOptions = PerturbOptions()
-    candidates: CandidateOptions = CandidateOptions()
+    perturb: PerturbOptions = field(default_factory=PerturbOptions)
+    candidates: CandidateOptions = field(default_factory=CandidateOptions)
     encoder: str = "minilm"
     split_ratios: tuple[float, float, float] = (0.7, 0.15, 0.15)
     dedup: bool = True
@@ -375,10 +375,18 @@ def run(cfg: DictConfig, tracker) -> Any:
     nlp = spacy.load(cfg.annotate.spacy_model)
     opts = options_from(cfg)
     result = build_dataset(quotes, articles, gold, nlp, opts)
-    config_yaml = OmegaConf.to_yaml(OmegaConf.create({"seed": cfg.seed, "pairs": OmegaConf.to_container(cfg.pairs, resolve=True)}))
+    config_yaml = OmegaConf.to_yaml(
+        OmegaConf.create({"seed": cfg.seed, "pairs": OmegaConf.to_container(cfg.pairs, resolve=True)})
+    )
     card = render_card(
-        result.splits, result.candidates, result.baselines, result.artifacts, result.skips, config_yaml,
-        result.warnings, result.encoder,
+        result.splits,
+        result.candidates,
+        result.baselines,
+        result.artifacts,
+        result.skips,
+        config_yaml,
+        result.warnings,
+        result.encoder,
     )
     outputs = write_outputs(result, paths.pairs, card)
     metrics = metrics_of(result)
@@ -388,7 +396,8 @@ def run(cfg: DictConfig, tracker) -> Any:
     summary = [
         f"{len(result.claims)} claims from {len(quotes)} quote records; skipped: "
         + (", ".join(f"{n} {k}" for k, n in sorted(result.skips.items())) or "none"),
-        "synthetic " + ", ".join(f"{s} {len(result.splits[s])}" for s in SPLITS)
+        "synthetic "
+        + ", ".join(f"{s} {len(result.splits[s])}" for s in SPLITS)
         + f"; natural (gold) {len(result.splits['natural'])}; candidates {len(result.candidates)} ({result.encoder})",
     ]
     if b:

@@ -24,6 +24,8 @@ ORIGIN_DOC = {
     "other_claim": "another claim about the same target in the same article: neutral",
     "speaker_swap": "'A said that X' vs 'B said that X' (or not-X): reports by different speakers are compatible, "
     "so neutral, never contradiction",
+    "synonym": "main predicate swapped for a synonym from resources/synonyms.tsv: entailment both ways; "
+    "the synonym against the negated claim is a contradiction",
     "gold": "natural pair labelled in a gold file (data/gold, ../shared/seed)",
     "natural": "unlabelled natural candidate (same target, different speakers or articles)",
 }
@@ -33,6 +35,12 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
     return "\n".join(out)
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{100 * v:.1f}"
+    return "" if v is None else str(v)
 
 
 def render_card(
@@ -74,7 +82,12 @@ def render_card(
         c = Counter(p.label for p in pairs)
         n = len(pairs) or 1
         rows.append(
-            [s, len(pairs), *[f"{c.get(lab, 0)} ({100 * c.get(lab, 0) / n:.1f}%)" for lab in LABELS], len({p.group for p in pairs})]
+            [
+                s,
+                len(pairs),
+                *[f"{c.get(lab, 0)} ({100 * c.get(lab, 0) / n:.1f}%)" for lab in LABELS],
+                len({p.group for p in pairs}),
+            ]
         )
     rows.append(["natural_candidates", len(candidates), "-", "-", "-", len({p.group for p in candidates})])
     lines += [_table(["split", "pairs", *LABELS, "groups"], rows), ""]
@@ -84,7 +97,7 @@ def render_card(
     rows = []
     for o in origins:
         row: list[Any] = [o]
-        for s, pairs in splits.items():
+        for pairs in splits.values():
             c = Counter(p.label for p in pairs if p.origin == o)
             row.append("/".join(str(c.get(lab, 0)) for lab in LABELS))
         row.append(artifacts.get("origins_generated", {}).get(o, 0))
@@ -122,8 +135,16 @@ def render_card(
     if "leak_groups" in artifacts:
         lines += [f"Articles in more than one of train/dev/test: {artifacts['leak_groups']}.", ""]
     lines += [
-        "Balancing: within each stratum of (hypothesis has a negation word, words added by the hypothesis, words",
-        "lost from the premise; counts capped at 3), every label is downsampled to the same count.",
+        "Balancing: labels are equalised within each hypothesis-negation stratum, then an AFLite-style filter",
+        "removes pairs that hypothesis-only or overlap-only models solve out-of-fold (folds by article) until",
+        "neither beats chance by more than the filter margin. Rounds (accuracy %):",
+        "",
+    ]
+    hist = artifacts.get("filter_history", [])
+    if hist:
+        cols = [k for k in hist[0] if k != "round"]
+        lines += [_table(["round", *cols], [[h["round"], *[_fmt(h.get(c)) for c in cols]] for h in hist])]
+    lines += [
         "",
         "## Skipped input",
         "",

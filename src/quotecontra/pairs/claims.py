@@ -200,7 +200,7 @@ def build_claims(
     claim_docs = nlp.pipe((c for _, c, _ in todo), batch_size=batch_size)
     ctx_docs = nlp.pipe((b for _, _, b in todo), batch_size=batch_size)
     claims: list[Claim] = []
-    for (q, content, _), doc, bdoc in zip(todo, claim_docs, ctx_docs, strict=True):
+    for (q, _, _), doc, bdoc in zip(todo, claim_docs, ctx_docs, strict=True):
         text, done = resolve(doc, q.target, q.speaker, context_from(bdoc), q.type)
         claims.append(
             Claim(

@@ -38,7 +38,9 @@ def encode_minilm(texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
     out = []
     with torch.no_grad():
         for i in range(0, len(texts), batch_size):
-            batch = tok(list(texts[i : i + batch_size]), padding=True, truncation=True, max_length=128, return_tensors="pt")
+            batch = tok(
+                list(texts[i : i + batch_size]), padding=True, truncation=True, max_length=128, return_tensors="pt"
+            )
             hidden = model(**batch).last_hidden_state
             mask = batch["attention_mask"].unsqueeze(-1).float()
             emb = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
@@ -125,7 +127,9 @@ def candidate_pairs(claims: Sequence[Claim], emb: np.ndarray, opts: CandidateOpt
                     premise_quote_id=a.quote_id,
                     hypothesis_quote_id=b.quote_id,
                     article_ids=sorted({a.article_id, b.article_id}),
-                    group=a.article_id if a.article_id == b.article_id else "+".join(sorted({a.article_id, b.article_id})),
+                    group=a.article_id
+                    if a.article_id == b.article_id
+                    else "+".join(sorted({a.article_id, b.article_id})),
                     target=a.target,
                     similarity=round(sim, 4),
                 )

@@ -37,21 +37,86 @@ _NEG_QUANT = frozenset({"no", "nobody", "nothing", "none", "neither", "nowhere",
 _POSSIBILITY_MODALS = frozenset({"may", "might", "could", "can", "ca"})
 _CONTRACTED_AUX = {"ca": "can", "wo": "will", "sha": "shall"}
 _NON_SUBSECTIVE = frozenset(
-    "former alleged fake potential possible so-called would-be false supposed future proposed planned likely "
-    "apparent presumed probable reported suspected claimed purported ex expected prospective".split()
+    [
+        "former",
+        "alleged",
+        "fake",
+        "potential",
+        "possible",
+        "so-called",
+        "would-be",
+        "false",
+        "supposed",
+        "future",
+        "proposed",
+        "planned",
+        "likely",
+        "apparent",
+        "presumed",
+        "probable",
+        "reported",
+        "suspected",
+        "claimed",
+        "purported",
+        "ex",
+        "expected",
+        "prospective",
+    ]
 )
 _DROP_PREPS = frozenset(
     {"in", "on", "at", "during", "after", "before", "since", "within", "across", "throughout", "amid", "despite"}
 )
 _HEDGED = frozenset(
-    "about around nearly almost over under roughly approximately some only just least most than up more less fewer "
-    "below above exceeding".split()
+    [
+        "about",
+        "around",
+        "nearly",
+        "almost",
+        "over",
+        "under",
+        "roughly",
+        "approximately",
+        "some",
+        "only",
+        "just",
+        "least",
+        "most",
+        "than",
+        "up",
+        "more",
+        "less",
+        "fewer",
+        "below",
+        "above",
+        "exceeding",
+    ]
 )
 _NUM_WORDS = {
     w: i
     for i, w in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-        "seventeen eighteen nineteen twenty".split()
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+            "twenty",
+        ]
     )
 }
 _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
@@ -209,6 +274,8 @@ def render(doc, ops: Ops, span=None) -> str:
                 parts.append(new + tok.whitespace_)
             elif parts and not tok.whitespace_:
                 parts[-1] = parts[-1].rstrip()
+            elif parts and tok.whitespace_ and not parts[-1].endswith(tok.whitespace_):
+                parts[-1] += tok.whitespace_  # "wo|n't close" -> "will close"
             continue
         parts.append(tok.text_with_ws)
     s = "".join(parts)
@@ -325,11 +392,12 @@ def modifier_drops(doc, root) -> list[Ops]:
             if c.lower_ in {"not", "so", "too", "as", "how", "then", "there", "here"}:
                 continue
             out.append(_subtree_ops(c, doc))
-        elif c.dep_ == "prep" and c.lemma_.lower() in _DROP_PREPS and c.i > root.i:
+        elif (c.dep_ == "prep" and c.lemma_.lower() in _DROP_PREPS and c.i > root.i) or (
+            c.dep_ == "advcl"
+            and c.i > root.i
+            and not any(m.dep_ == "mark" and m.lower_ in {"if", "unless"} for m in c.children)
+        ):
             out.append(_subtree_ops(c, doc))
-        elif c.dep_ == "advcl" and not any(m.dep_ == "mark" and m.lower_ in {"if", "unless"} for m in c.children):
-            if c.i > root.i:
-                out.append(_subtree_ops(c, doc))
     for arg in root.children:
         if arg.dep_ not in {"nsubj", "dobj", "attr", "nsubjpass"} or arg.pos_ not in {"NOUN", "PROPN"}:
             continue
@@ -448,9 +516,9 @@ def _parse_number(tok) -> tuple[float, str] | None:
         return float(_NUM_WORDS[t]), "word"
     if t in _TENS:
         return float(_TENS[t]), "word"
-    if m := re.fullmatch(r"([a-z]+)-([a-z]+)", t):
-        if m.group(1) in _TENS and m.group(2) in _NUM_WORDS and _NUM_WORDS[m.group(2)] < 10:
-            return float(_TENS[m.group(1)] + _NUM_WORDS[m.group(2)]), "word"
+    m = re.fullmatch(r"([a-z]+)-([a-z]+)", t)
+    if m and m.group(1) in _TENS and m.group(2) in _NUM_WORDS and _NUM_WORDS[m.group(2)] < 10:
+        return float(_TENS[m.group(1)] + _NUM_WORDS[m.group(2)]), "word"
     return None
 
 
@@ -461,11 +529,11 @@ def _format_number(value: float, fmt: str) -> str:
     return f"{v:,}" if fmt == "comma" or v >= 10000 else str(v)
 
 
-def _nice(value: float) -> float:
-    """Round to two significant figures (the kind of figure a hedged claim uses)."""
+def _nice(value: float, figures: int = 2) -> float:
+    """Round to a few significant figures (the kind of figure a hedged claim uses)."""
     if value <= 0:
         return value
-    mag = 10 ** (math.floor(math.log10(value)) - 1)
+    mag = 10 ** (math.floor(math.log10(value)) - (figures - 1))
     return round(value / mag) * mag
 
 
@@ -511,10 +579,9 @@ def number_edits(doc, root, tolerance: float, rng: random.Random) -> tuple[list[
         if abs(new - value) / value > 2 * tolerance and new != value:
             beyond.append({tok.i: _format_number(new, "int" if fmt == "word" else fmt)})
         if value >= 20:
-            hedged = _nice(value)
-            if hedged == value:
-                hedged = _nice(value * (1 + tolerance / 2))
-            if hedged != value and abs(hedged - value) / value < tolerance:
+            options = [_nice(value, 1), _nice(value, 2), _nice(value * (1 + tolerance / 2), 2)]
+            hedged = next((h for h in options if h != value and abs(h - value) / value < tolerance), value)
+            if hedged != value:
                 start = tok.i
                 while start > 0 and (doc[start - 1].tag_ == "$" or doc[start - 1].text in {"€", "£", "$"}):
                     start -= 1

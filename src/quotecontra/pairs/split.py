@@ -143,8 +143,30 @@ def _oof_gold_proba(pairs: Sequence[Pair], fit, seed: int, folds: int) -> tuple[
     return out, correct
 
 
+def _train_test_accuracy(pairs: Sequence[Pair], seed: int) -> dict[str, float]:
+    """Accuracy of each shortcut model fitted on the train split and scored on the test split (when both exist)."""
+    from quotecontra.baselines import accuracy, fit_hypothesis_only, fit_overlap_only
+
+    train = [p for p in pairs if p.split == "train"]
+    test = [p for p in pairs if p.split == "test"]
+    if len({p.label for p in train}) < 2 or not test:
+        return {}
+    out = {}
+    for name, fit in (("hypothesis_only", fit_hypothesis_only), ("overlap_only", fit_overlap_only)):
+        model = fit([p.premise for p in train], [p.hypothesis for p in train], [str(p.label) for p in train], seed)
+        out[f"{name}_test"] = accuracy(
+            model, [p.premise for p in test], [p.hypothesis for p in test], [str(p.label) for p in test]
+        )
+    return out
+
+
 def adversarial_filter(
-    pairs: Sequence[Pair], seed: int, margin: float = 0.03, folds: int = 4, max_rounds: int = 10, drop_frac: float = 0.08
+    pairs: Sequence[Pair],
+    seed: int,
+    margin: float = 0.03,
+    folds: int = 4,
+    max_rounds: int = 12,
+    drop_frac: float = 0.06,
 ) -> tuple[list[Pair], list[dict[str, float]]]:
     """AFLite-style filtering (Le Bras et al. 2020) against the two shortcut baselines.
 
@@ -162,8 +184,9 @@ def adversarial_filter(
         ph, ch = _oof_gold_proba(kept, fit_hypothesis_only, seed, folds)
         po, co = _oof_gold_proba(kept, fit_overlap_only, seed, folds)
         acc_h, acc_o = float(ch.mean()), float(co.mean())
-        history.append({"round": r, "n": len(kept), "hypothesis_only": acc_h, "overlap_only": acc_o})
-        if max(acc_h, acc_o) <= 1 / 3 + margin:
+        held = _train_test_accuracy(kept, seed)  # the figure the card reports: fit on train, score on test
+        history.append({"round": r, "n": len(kept), "hypothesis_only": acc_h, "overlap_only": acc_o, **held})
+        if max(acc_h, acc_o, *held.values()) <= 1 / 3 + margin:
             break
         score = np.maximum(ph, po)
         n_drop = max(1, int(drop_frac * len(kept)))
