@@ -7,6 +7,7 @@ STAMP := $(VENV)/.installed
 export MLFLOW_DISABLE_TELEMETRY := true
 export TOKENIZERS_PARALLELISM := false
 export HF_HUB_OFFLINE := 1
+export OMP_WAIT_POLICY := PASSIVE
 
 .DEFAULT_GOAL := help
 

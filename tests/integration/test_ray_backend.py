@@ -206,8 +206,19 @@ def test_bench_ratios_are_computed_from_the_runs() -> None:
             }
         }
 
-    runs = {"ray:1": run(10, 40, 160, (100, 120)), "ray:2": run(6, 24, 100, (150, 150))}
+    runs = {"ray:1": run(10, 40, 160, (100, 120)), "ray:2": run(6, 30, 100, (150, 150))}
     out = summarise(runs, {1: 1000, 4: 4000, 16: 16000})
     assert out["ray_speedup_2_over_1_workers_at_16x"] == 1.6
     assert out["ray:1"]["time_16x_over_16_times_1x"] == 1.0 and out["ray:1"]["peak_rss_16x_over_1x"] == 1.2
     assert runs["ray:2"]["sizes"]["16"]["words_per_s"] == 160.0
+    fit = out["ray:2"]["linear_fit"]  # 6, 30, 100 s for 40, 160, 640 articles: not on one line
+    assert fit["max_deviation"] > 0.1 and out["ray:1"]["linear_fit"]["max_deviation"] == 0.0
+    assert out["ray:1"]["linear_fit"]["marginal_articles_per_s"] == 4.0
+    assert out["ray_marginal_speedup_2_over_1_workers"] == round(fit["marginal_articles_per_s"] / 4.0, 3)
+
+
+def test_linear_fit_recovers_fixed_cost_and_rate() -> None:
+    from quotecontra.benchmarks.scale import linear_fit
+
+    fit = linear_fit([(40, 5 + 40 / 8), (160, 5 + 160 / 8), (640, 5 + 640 / 8)])
+    assert fit == {"fixed_seconds": 5.0, "marginal_articles_per_s": 8.0, "max_deviation": 0.0}

@@ -19,6 +19,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+# Must precede torch's import: spinning OpenMP threads stall when other processes share the 2 cores.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 ROOT = Path(__file__).resolve().parents[3]
 OUT = ROOT / "experiments" / "bench" / "classifier.json"
 THREADS = 2

@@ -185,6 +185,26 @@ def _ratio(a: float, b: float) -> float | None:
     return round(a / b, 3) if b else None
 
 
+def linear_fit(points: list[tuple[float, float]]) -> dict[str, float]:
+    """Least-squares t = fixed + n / rate over (articles, seconds); max_deviation is relative to each point's time.
+
+    Time "grows linearly" when the points sit on this line: a per-run fixed cost (model and actor start) plus a
+    constant cost per article.
+    """
+    n = [p[0] for p in points]
+    t = [p[1] for p in points]
+    mn, mt = sum(n) / len(n), sum(t) / len(t)
+    var = sum((x - mn) ** 2 for x in n)
+    slope = sum((x - mn) * (y - mt) for x, y in zip(n, t, strict=True)) / var if var else 0.0
+    fixed = mt - slope * mn
+    dev = max(abs(y - (fixed + slope * x)) / y for x, y in zip(n, t, strict=True) if y)
+    return {
+        "fixed_seconds": round(fixed, 3),
+        "marginal_articles_per_s": round(1 / slope, 3) if slope > 0 else 0.0,
+        "max_deviation": round(dev, 3),
+    }
+
+
 def summarise(runs: dict[str, dict[str, Any]], words: dict[int, int]) -> dict[str, Any]:
     """The issue's figures: speed-up of 2 workers, linearity of time 1x -> 16x, memory 1x -> 16x, rerun cost."""
     lo, hi = str(min(SIZES)), str(max(SIZES))
@@ -198,12 +218,18 @@ def summarise(runs: dict[str, dict[str, Any]], words: dict[int, int]) -> dict[st
             "time_16x_over_16_times_1x": _ratio(s[hi]["seconds"], scale * s[lo]["seconds"]),
             "time_16x_over_4_times_4x": _ratio(s[hi]["seconds"], 4 * s["4"]["seconds"]),
             "peak_rss_16x_over_1x": _ratio(s[hi]["peak_rss_mb"], s[lo]["peak_rss_mb"]),
+            "linear_fit": linear_fit([(row["articles"], row["seconds"]) for row in s.values()]),
         }
     for backend in ("local", "ray"):
         one, two = runs.get(f"{backend}:1"), runs.get(f"{backend}:2")
         if one and two:
             out[f"{backend}_speedup_2_over_1_workers_at_16x"] = _ratio(
                 two["sizes"][hi]["articles_per_s"], one["sizes"][hi]["articles_per_s"]
+            )
+            # Steady state: the per-article rates of the linear fits, without the per-run start-up cost.
+            out[f"{backend}_marginal_speedup_2_over_1_workers"] = _ratio(
+                out[f"{backend}:2"]["linear_fit"]["marginal_articles_per_s"],
+                out[f"{backend}:1"]["linear_fit"]["marginal_articles_per_s"],
             )
     inc = runs.get("local:1", {}).get("incremental")
     if inc:
