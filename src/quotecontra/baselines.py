@@ -130,7 +130,9 @@ def _fit(model: PairModel, premises, hypotheses, labels, seed: int, C: float) ->
     if len(set(labels)) < 2:
         raise ValueError(f"{model.kind}: need at least two labels to fit, got {sorted(set(labels))}")
     X = model.features(premises, hypotheses, fit=True)
-    model.clf = LogisticRegression(C=C, max_iter=2000, random_state=seed)
+    # newton-cg: the same multinomial optimum as lbfgs on these sparse TF-IDF problems, ~5x faster
+    # (the pairs stage's adversarial filter fits these models dozens of times).
+    model.clf = LogisticRegression(C=C, solver="newton-cg", max_iter=1000, random_state=seed)
     model.clf.fit(X, list(labels))
     return model
 

@@ -166,7 +166,7 @@ def adversarial_filter(
     margin: float = 0.03,
     folds: int = 3,
     max_rounds: int = 12,
-    drop_frac: float = 0.08,
+    drop_frac: float = 0.12,
 ) -> tuple[list[Pair], list[dict[str, float]]]:
     """AFLite-style filtering (Le Bras et al. 2020) against the two shortcut baselines.
 
