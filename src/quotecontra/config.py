@@ -135,6 +135,9 @@ class TrainConfig:
     torch_threads: int = _help("torch.set_num_threads for training and inference.", 2)
     resume: bool = _help("Resume from the last checkpoint in run_dir/checkpoints when present.", False)
     logging_steps: int = _help("Log training loss every N steps.", 20)
+    device: str = _help("auto (CUDA when available, else CPU) or cpu; under torchrun one GPU per process.", "auto")
+    bf16: bool = _help("bfloat16 mixed precision (GPU, or CPU autocast where the CPU has bf16 instructions).", False)
+    group_by_length: bool = _help("Batch pairs of similar length together: less padding, faster epochs.", True)
 
 
 @dataclass

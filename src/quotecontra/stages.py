@@ -20,7 +20,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from quotecontra.runpaths import RunPaths
-from quotecontra.tracking import Tracker, file_digest, run_url, stage_run
+from quotecontra.tracking import Tracker, file_digest, is_main_process, run_url, stage_run
 
 log = logging.getLogger(__name__)
 PIPELINE_VERSION = "1"
@@ -185,7 +185,7 @@ def run_stage(name: str, cfg: DictConfig) -> dict[str, float]:
             for out in result.outputs:
                 tracker.log_artifact(out)
             tracker.set_tags({"skipped": "false", "signature": sig or ""})
-            if sig is not None:
+            if sig is not None and is_main_process():
                 record.parent.mkdir(parents=True, exist_ok=True)
                 record.write_text(
                     json.dumps(
@@ -194,7 +194,8 @@ def run_stage(name: str, cfg: DictConfig) -> dict[str, float]:
                     )
                 )
         elapsed = time.perf_counter() - t0
-        _print_summary(name, result, elapsed, run_url(tracker, cfg))
+        if is_main_process():
+            _print_summary(name, result, elapsed, run_url(tracker, cfg))
     return result.metrics
 
 

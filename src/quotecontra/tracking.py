@@ -62,6 +62,11 @@ def file_digest(path: Path, chunk: int = 1 << 20) -> str:
     return h.hexdigest()[:16]
 
 
+def is_main_process() -> bool:
+    """False on the non-zero ranks of a torchrun/accelerate job: only rank 0 logs and writes outputs."""
+    return int(os.environ.get("RANK", "0")) == 0
+
+
 class Tracker:
     """What a stage may log. This base class keeps everything in memory (MLflow disabled)."""
 
@@ -161,7 +166,7 @@ def setup_mlflow(mcfg: DictConfig | Mapping[str, Any]) -> str:
 @contextmanager
 def stage_run(cfg: DictConfig, stage: str) -> Iterator[Tracker]:
     """An MLflow run for one stage (nested when a parent run is active), with params and tags logged."""
-    if not cfg.mlflow.enabled:
+    if not cfg.mlflow.enabled or not is_main_process():
         yield Tracker()
         return
     import mlflow

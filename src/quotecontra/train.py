@@ -33,7 +33,7 @@ from quotecontra.models import (
 from quotecontra.records import LABELS
 from quotecontra.runpaths import RunPaths
 from quotecontra.stages import StageResult
-from quotecontra.tracking import Tracker
+from quotecontra.tracking import Tracker, is_main_process
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +164,9 @@ def fit_transformer(
         seed=seed,
         data_seed=seed,
         report_to="none",
-        use_cpu=True,
+        use_cpu=use_cpu(tcfg),
+        bf16=bool(tcfg["bf16"]),
+        train_sampling_strategy="group_by_length" if tcfg["group_by_length"] else "random",
         dataloader_num_workers=0,
         optim="adamw_torch",
     )
@@ -280,6 +282,13 @@ def train_model(
     return clf, metrics
 
 
+def use_cpu(tcfg: Any) -> bool:
+    """train.device=cpu forces the CPU; auto takes CUDA when torch sees it (one GPU per torchrun process)."""
+    import torch
+
+    return str(tcfg["device"]) == "cpu" or not torch.cuda.is_available()
+
+
 def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
     """Train the configured model on the pairs and save it (with model.json) to run_dir/model."""
     from transformers import set_seed
@@ -295,6 +304,8 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
         nli_rows = load_sources(cfg.nli.sources, Path(cfg.data.shared_dir), int(cfg.nli.max_pairs), int(cfg.seed))
     texts = corpus_texts(paths.articles) if cfg.model.kind == "tiny_bert" else []
     clf, metrics = train_model(cfg, pairs, nli_rows, texts, tracker, paths.checkpoints)
+    if not is_main_process():  # other torchrun ranks trained their shard; rank 0 saves and logs
+        return StageResult(metrics=metrics)
     clear_dir(paths.model)
     meta = {
         "model": OmegaConf.to_container(cfg.model, resolve=True),

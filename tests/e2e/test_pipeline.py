@@ -85,7 +85,7 @@ def test_second_run_skips_unchanged_stages(pipeline_run) -> None:
     base, _ = pipeline_run
     cmd = [
         sys.executable, "-m", "quotecontra.cli", "annotate", "experiment=smoke", f"input={base / 'corpus'}",
-        f"run_dir={base / 'run'}", "mlflow.enabled=false",
+        f"run_dir={base / 'run'}", "mlflow.enabled=false", f"data.shared_dir={(ROOT / '..' / 'shared').resolve()}",
     ]  # fmt: skip
     res = subprocess.run(cmd, cwd=base, capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr[-3000:]
