@@ -136,7 +136,11 @@ class TrainConfig:
     resume: bool = _help("Resume from the last checkpoint in run_dir/checkpoints when present.", False)
     logging_steps: int = _help("Log training loss every N steps.", 20)
     device: str = _help("auto (CUDA when available, else CPU) or cpu; under torchrun one GPU per process.", "auto")
-    bf16: bool = _help("bfloat16 mixed precision (GPU, or CPU autocast where the CPU has bf16 instructions).", False)
+    bf16: str = _help(
+        "bfloat16 autocast for training and inference: auto (where the hardware has native bf16: CUDA, or a CPU "
+        "with AVX512-BF16/AMX), true or false. Weights stay float32.",
+        "auto",
+    )
     group_by_length: bool = _help("Batch pairs of similar length together: less padding, faster epochs.", True)
 
 

@@ -339,13 +339,13 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
     """Score run_dir/model on every configured set; write metrics.json and plots/, log the flat metrics."""
     import torch
 
-    from quotecontra.models import load_classifier
+    from quotecontra.models import load_classifier, set_inference_precision
     from quotecontra.train import load_pairs
 
     paths = RunPaths.of(cfg.run_dir)
     torch.set_num_threads(int(cfg.train.torch_threads))
     random.seed(int(cfg.seed))
-    clf = load_classifier(paths.model)
+    clf = set_inference_precision(load_classifier(paths.model), cfg.train.bf16)
     pairs = load_pairs(paths.pairs_hf)
     sets = load_eval_sets(cfg, pairs)
     bs = int(cfg.train.eval_batch_size)

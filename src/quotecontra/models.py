@@ -76,11 +76,45 @@ class Classifier:
         (out / MODEL_JSON).write_text(json.dumps(info, indent=2, default=str) + "\n", encoding="utf-8")
 
 
+def cpu_has_bf16() -> bool:
+    """Native bfloat16 arithmetic on this CPU (AVX512-BF16 or AMX); without it bf16 autocast is emulated and slow."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def bf16_enabled(setting: str | bool, on_cuda: bool) -> bool:
+    """Resolve ``train.bf16`` (auto | true | false) for the device the model runs on."""
+    value = str(setting).lower()
+    if value in {"true", "1", "yes"}:
+        return True
+    if value in {"false", "0", "no"}:
+        return False
+    if value != "auto":
+        raise ValueError(f"train.bf16 must be auto, true or false, got {setting!r}")
+    if on_cuda:
+        import torch
+
+        return torch.cuda.is_bf16_supported()
+    return cpu_has_bf16()
+
+
+def set_inference_precision(clf: Classifier, bf16_setting: str | bool) -> Classifier:
+    """Apply ``train.bf16`` to inference as well (evaluate, predict): the model was trained under it."""
+    if isinstance(clf, TransformerClassifier):
+        on_cuda = next(clf.model.parameters()).device.type == "cuda"
+        clf.bf16 = bf16_enabled(bf16_setting, on_cuda)
+    return clf
+
+
 class TransformerClassifier(Classifier):
     """A sequence-classification transformer and its tokenizer (MiniLM, tiny BERT or any hub model)."""
 
     def __init__(self, model: Any, tokenizer: Any, kind: str = "transformer", max_length: int = 128) -> None:
         self.model, self.tokenizer, self.kind, self.max_length = model, tokenizer, kind, max_length
+        self.bf16 = False  # inference under bfloat16 autocast (set from train.bf16 by the stages)
         id2label = getattr(model.config, "id2label", None) or {}
         names = tuple(str(id2label.get(i, id2label.get(str(i), ""))).lower() for i in range(len(id2label)))
         self.labels = names if set(names) == set(LABELS) else LABELS
@@ -101,7 +135,8 @@ class TransformerClassifier(Classifier):
         order = np.argsort([len(p) + len(h) for p, h in zip(premises, hypotheses, strict=True)], kind="stable")
         self.model.eval()
         starts = range(0, n, batch_size)
-        with torch.inference_mode():
+        device = next(self.model.parameters()).device.type
+        with torch.inference_mode(), torch.autocast(device, dtype=torch.bfloat16, enabled=self.bf16):
             for s in tqdm(starts, desc="predict", unit="batch", disable=not progress or len(starts) < 5):
                 idx = order[s : s + batch_size]
                 enc = self.tokenizer(
@@ -111,9 +146,9 @@ class TransformerClassifier(Classifier):
                     max_length=self.max_length,
                     padding=True,
                     return_tensors="pt",
-                )
+                ).to(device)
                 logits = self.model(**enc).logits
-                out[idx] = torch.softmax(logits.float(), dim=-1).numpy()
+                out[idx] = torch.softmax(logits.float(), dim=-1).cpu().numpy()
         return out
 
     def save(self, out: Path, meta: Mapping[str, Any] | None = None) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 from omegaconf import DictConfig
 
-from quotecontra.models import Classifier, load_classifier
+from quotecontra.models import Classifier, load_classifier, set_inference_precision
 from quotecontra.stages import StageResult
 from quotecontra.tracking import Tracker, setup_mlflow
 
@@ -110,7 +110,7 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
             "predict needs predict.file=PAIRS.jsonl or both predict.premise=... and predict.hypothesis=..."
         )
     torch.set_num_threads(int(cfg.train.torch_threads))
-    clf = load_model(str(pcfg.model), cfg)
+    clf = set_inference_precision(load_model(str(pcfg.model), cfg), cfg.train.bf16)
     labelled = label_pairs(clf, records, int(cfg.train.eval_batch_size))
     out = Path(pcfg.output)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -562,10 +562,12 @@ class PredictActor:
         import torch
         from omegaconf import OmegaConf
 
+        from quotecontra.models import set_inference_precision
         from quotecontra.predict import load_model
 
         torch.set_num_threads(max(1, threads))
-        self.clf = load_model(spec, OmegaConf.create(cfg))
+        conf = OmegaConf.create(cfg)
+        self.clf = set_inference_precision(load_model(spec, conf), conf.train.bf16)
         self.batch_size = batch_size
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list]:

@@ -25,6 +25,7 @@ from quotecontra.models import (
     TRANSFORMER_KINDS,
     Classifier,
     TransformerClassifier,
+    bf16_enabled,
     build_transformer,
     clear_dir,
     fit_sklearn,
@@ -165,7 +166,7 @@ def fit_transformer(
         data_seed=seed,
         report_to="none",
         use_cpu=use_cpu(tcfg),
-        bf16=bool(tcfg["bf16"]),
+        bf16=bf16_enabled(tcfg["bf16"], on_cuda=not use_cpu(tcfg)),
         train_sampling_strategy="group_by_length" if tcfg["group_by_length"] else "random",
         dataloader_num_workers=0,
         optim="adamw_torch",
@@ -192,7 +193,9 @@ def fit_transformer(
         every,
     )
     result = trainer.train(resume_from_checkpoint=resume_from)
-    clf.model = trainer.model
+    # Unwrap: under mixed precision accelerate patches forward() with autocast, which would otherwise leak into
+    # the returned model's inference (inference precision is chosen by set_inference_precision instead).
+    clf.model = trainer.accelerator.unwrap_model(trainer.model, keep_fp32_wrapper=False)
     out = {f"{phase}.{k}": float(v) for k, v in result.metrics.items() if isinstance(v, int | float)}
     out[f"{phase}.steps"] = float(trainer.state.global_step)
     if has_dev and trainer.state.best_metric is not None:
