@@ -369,7 +369,15 @@ def annotate_ray(cfg: DictConfig, tracker: Tracker) -> StageResult:
     import ray.data
     from tqdm import tqdm
 
-    from quotecontra.annotate import TYPES, AnnotateOptions, QuoteCache, _summary_line, config_digest, reader_options
+    from quotecontra.annotate import (
+        TYPES,
+        AnnotateOptions,
+        QuoteCache,
+        _summary_line,
+        config_digest,
+        reader_options,
+        report_counts,
+    )
     from quotecontra.stages import StageResult
 
     paths = RunPaths.of(cfg.run_dir)
@@ -447,16 +455,7 @@ def annotate_ray(cfg: DictConfig, tracker: Tracker) -> StageResult:
         "backend": "ray",
         "cluster": how,
         "workers": workers,
-        "articles": tally.n_articles,
-        "articles_with_errors": len(errors),
-        "cached_articles": tally.cache_hits,
-        "skipped": skipped,
-        "skipped_by_reason": dict(report.skipped),
-        "skips": [{"source": s.source, "reason": s.reason} for s in report.skips]
-        + [{"source": aid, "reason": why} for aid, why in errors],
-        "quotes": sum(types.values()),
-        "quotes_by_type": {t: types[t] for t in TYPES},
-        "quotes_by_rule": dict(sorted(rules.items())),
+        **report_counts(report, errors, types, rules, tally.n_articles, tally.cache_hits),
         "seconds": round(elapsed, 3),
         "cluster_start_seconds": round(t_ready - t0, 3),
         "parsed_words": tally.parsed_words,

@@ -13,7 +13,7 @@ import logging
 import time
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from quotecontra.annotate.cues import lexicon_digest
 from quotecontra.annotate.extract import AnnotateOptions, annotate_articles, annotate_doc, build_nlp
@@ -114,6 +114,29 @@ def _summary_line(n_articles: int, types: Counter[str], report: ReadReport, erro
     return line
 
 
+def report_counts(
+    report: ReadReport,
+    errors: list[tuple[str, str]],
+    types: Counter[str],
+    rules: Counter[str],
+    n_articles: int,
+    cache_hits: int,
+) -> dict[str, Any]:
+    """The counts every backend (local, Ray) writes into annotate_report.json."""
+    return {
+        "articles": n_articles,
+        "articles_with_errors": len(errors),
+        "cached_articles": cache_hits,
+        "skipped": sum(report.skipped.values()),
+        "skipped_by_reason": dict(report.skipped),
+        "skips": [{"source": s.source, "reason": s.reason} for s in report.skips]
+        + [{"source": aid, "reason": why} for aid, why in errors],
+        "quotes": sum(types.values()),
+        "quotes_by_type": {t: types[t] for t in TYPES},
+        "quotes_by_rule": dict(sorted(rules.items())),
+    }
+
+
 def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
     """Read ``cfg.input``, annotate every article, write articles.jsonl, quotes.jsonl and the report."""
     from tqdm import tqdm
@@ -195,16 +218,7 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
     skipped = sum(report.skipped.values())
     summary_report = {
         "input": str(input_path),
-        "articles": n_articles,
-        "articles_with_errors": n_errors,
-        "cached_articles": cache.hits,
-        "skipped": skipped,
-        "skipped_by_reason": dict(report.skipped),
-        "skips": [{"source": s.source, "reason": s.reason} for s in report.skips]
-        + [{"source": aid, "reason": why} for aid, why in errors],
-        "quotes": sum(types.values()),
-        "quotes_by_type": {t: types[t] for t in TYPES},
-        "quotes_by_rule": dict(sorted(rules.items())),
+        **report_counts(report, errors, types, rules, n_articles, cache.hits),
         "seconds": round(elapsed, 3),
         "model_load_seconds": round(load_seconds[0], 3),
         "parsed_words": parsed_words,
