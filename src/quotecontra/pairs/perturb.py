@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
+from quotecontra.config import SYNTHETIC_ORIGINS
 from quotecontra.records import Label
 
 Ops = dict[int, str]  # token index -> replacement text ("" deletes the token)
@@ -762,18 +763,7 @@ def _negated_swap(doc, root, ops: Ops, new_lemma: str) -> Sentence | None:
 
 @dataclass(frozen=True)
 class PerturbOptions:
-    origins: tuple[str, ...] = (
-        "negation",
-        "antonym",
-        "number",
-        "quantifier",
-        "drop_modifier",
-        "sentence",
-        "double_negation",
-        "other_claim",
-        "added_detail",
-        "synonym",
-    )
+    origins: tuple[str, ...] = SYNTHETIC_ORIGINS
     number_tolerance: float = 0.1
     min_claim_words: int = 4
     max_per_family: int = 3
