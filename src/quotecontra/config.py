@@ -160,6 +160,20 @@ class EvaluateConfig:
 
 
 @dataclass
+class ReportConfig:
+    top_k: int = _help(
+        "Pairs shown in contradictions.md/.html, highest P(contradiction) first (0: all); "
+        "contradictions.jsonl always holds every pair.",
+        0,
+    )
+    min_probability: float = _help(
+        "Pairs with a lower (both-direction mean) P(contradiction) are left out of the readable report, not the jsonl.",
+        0.0,
+    )
+    formats: list[str] = _help("Readable reports written beside contradictions.jsonl: md and/or html.", ["md"])
+
+
+@dataclass
 class ExportConfig:
     formats: list[str] = _help(
         "What to write: label_studio, jsonl, csv, hf, doccano.", ["label_studio", "jsonl", "csv", "hf", "doccano"]
@@ -234,6 +248,7 @@ class Config:
     nli: NliConfig = field(default_factory=NliConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
+    report: ReportConfig = field(default_factory=ReportConfig)
     export: ExportConfig = field(default_factory=ExportConfig)
     predict: PredictConfig = field(default_factory=PredictConfig)
     quote_eval: QuoteEvalConfig = field(default_factory=QuoteEvalConfig)

@@ -96,6 +96,17 @@ STAGES: dict[str, StageSpec] = {
             config_keys=("evaluate", "seed"),
         ),
         StageSpec(
+            "report",
+            "quotecontra.report:run",
+            "model + natural candidates -> contradictions.jsonl, .md/.html (pairs ranked by P(contradiction))",
+            inputs=lambda c: [_p(c).model, _p(c).pairs],
+            outputs=lambda c: [
+                _p(c).root / "contradictions.jsonl",
+                *(_p(c).root / f"contradictions.{f}" for f in c.report.formats),
+            ],
+            config_keys=("report",),
+        ),
+        StageSpec(
             "export",
             "quotecontra.export:run",
             "quotes + pairs -> Label Studio tasks, JSONL, CSV, HF dataset, doccano (export/)",
