@@ -7,6 +7,7 @@ completed_by, timestamps), which the integration test checks against a real serv
 from __future__ import annotations
 
 import copy
+import re
 import xml.etree.ElementTree as ET
 from typing import Any
 
@@ -15,14 +16,17 @@ import pytest
 from quotecontra.export.agreement import fleiss_kappa, majority, pairwise_cohen, span_f1
 from quotecontra.export.demo import fixture_records
 from quotecontra.export.label_studio import (
+    HTML_TAGS,
     PAIRS_CONFIG,
     QUOTES_CONFIG,
     article_task,
     gold_files,
+    labeling_config,
     pair_records,
     pair_task,
     parse_export,
     quote_id_map,
+    regions_of,
 )
 from quotecontra.records import Quote
 
@@ -65,25 +69,60 @@ def test_labeling_configs_name_the_controls_the_import_reads():
     names = {el.get("name") for el in q.iter() if el.get("toName")}
     assert names == {"label", "type", "target", "optional", "speaker_name"}
     assert {el.get("value") for el in q.iter("Label")} == {"Content", "Speaker", "Cue"}
-    assert all(el.get("perRegion") == "true" for el in q.iter() if el.get("name") in {"type", "target"})
+    per_region = {"type", "target", "optional", "speaker_name"}
+    assert all(el.get("perRegion") == "true" for el in q.iter() if el.get("name") in per_region)
     p = ET.fromstring(PAIRS_CONFIG)
     assert {el.get("value") for el in p.iter("Choice")} == {"contradiction", "entailment", "neutral"}
     assert {el.get("name") for el in p.iter("Text")} == {"premise", "hypothesis"}
 
 
-def test_prediction_regions_read_the_article_text_and_have_stable_ids(recs):
+def test_per_region_fields_sit_in_a_side_panel_beside_the_text():
+    q = ET.fromstring(QUOTES_CONFIG)
+    (row,) = [v for v in q.iter("View") if "display: flex" in (v.get("style") or "")]
+    text_col, side = list(row)
+    assert [t.get("name") for t in text_col.iter("Text")] == ["text"]
+    assert not list(side.iter("Text"))
+    assert {el.get("name") for el in side.iter() if el.get("perRegion") == "true"} == {
+        "type",
+        "target",
+        "optional",
+        "speaker_name",
+    }
+
+
+def test_configs_are_shipped_files_and_never_render_article_text_as_html():
+    for kind, cfg in (("quotes", QUOTES_CONFIG), ("pairs", PAIRS_CONFIG)):
+        assert cfg == labeling_config(kind)
+        tree = ET.fromstring(cfg)
+        tags = {el.tag for el in tree.iter()}
+        assert not tags & HTML_TAGS, f"{kind}: {tags & HTML_TAGS} render task data as HTML"
+        # task data ($field) is shown only through Text (escapes HTML) and Header (plain text), as text, never a URL
+        shown = {el.tag for el in tree.iter() if (el.get("value") or "").startswith("$")}
+        assert shown <= {"Text", "Header"}
+        assert all(el.get("valueType") == "text" for el in tree.iter("Text"))
+    with pytest.raises(ValueError, match="no labeling config"):
+        labeling_config("images")
+
+
+def test_region_ids_are_short_plain_and_mapped_in_the_task_data(recs):
     articles, quotes, _, tasks = recs
     text = articles[0].text
     result = tasks[0]["predictions"][0]["result"]
+    regions = tasks[0]["data"]["qc_regions"]
+    ids = {r["id"] for r in result if "id" in r} | {
+        r[k] for r in result if r["type"] == "relation" for k in ("from_id", "to_id")
+    }
+    assert ids == set(regions) and all(re.fullmatch(r"[A-Za-z0-9_-]{1,8}", i) for i in ids)
     spans = [r for r in result if r.get("from_name") == "label"]
     assert all(r["value"]["text"] == text[r["value"]["start"] : r["value"]["end"]] for r in spans)
     split_quote = next(q for q in quotes if len(q.spans) == 2)
-    assert {f"{split_quote.id}#c0", f"{split_quote.id}#c1"} <= {r["id"] for r in spans}
+    pieces = regions_of(tasks[0], split_quote.id)
+    assert len(pieces) == 2
     rels = [(r["from_id"], r["to_id"]) for r in result if r["type"] == "relation"]
-    assert (f"{split_quote.id}#c0", f"{split_quote.id}#c1") in rels
+    assert tuple(pieces) in rels
     # the speakerless quote has no relation at all, and a second export gives the same ids
     lonely = next(q for q in quotes if q.speaker is None)
-    assert not [r for r in rels if f"{lonely.id}#c0" in r]
+    assert not [r for r in rels if regions_of(tasks[0], lonely.id)[0] in r]
     again = article_task(articles[0], [q for q in quotes if q.article_id == articles[0].id], "test")
     assert again == tasks[0]
 
@@ -111,14 +150,15 @@ def test_annotator_edits_override_and_untouched_records_stay(recs):
     bridge = articles[0]
     result = copy.deepcopy(tasks[0]["predictions"][0]["result"])
     q1, q2, _, q4 = [q for q in quotes if q.article_id == "bridge"]
+    (c1,), (c2,), (c4,) = (regions_of(tasks[0], q.id) for q in (q1, q2, q4))
     # shrink q1's content by its last word, drop q4 entirely, retarget q2, add a new unattributed quote
     for r in result:
-        if r.get("id") == f"{q1.id}#c0":
+        if r.get("id") == c1:
             r["value"]["end"] -= len(" bridge")
             r["value"].pop("text", None)
-        if r.get("id") == f"{q2.id}#c0" and r["from_name"] == "target":
+        if r.get("id") == c2 and r["from_name"] == "target":
             r["value"]["text"] = ["the town of Harwick"]
-    result = [r for r in result if f"{q4.id}#" not in str(r.get("id")) and f"{q4.id}#" not in str(r.get("to_id"))]
+    result = [r for r in result if c4 not in (r.get("id"), r.get("to_id"))]
     s = bridge.text.index("Nobody expected")
     result.append(
         {
@@ -227,7 +267,8 @@ def test_quote_span_agreement_between_annotators(recs):
     _, quotes, _, tasks = recs
     pred = tasks[1]["predictions"][0]["result"]  # clinic: two quotes
     q5 = next(q for q in quotes if q.article_id == "clinic")
-    fewer = [r for r in pred if f"{q5.id}#" not in str(r.get("id")) and f"{q5.id}#" not in str(r.get("to_id"))]
+    (c5,) = regions_of(tasks[1], q5.id)
+    fewer = [r for r in pred if c5 not in (r.get("id"), r.get("to_id"))]
     res = parse_export([exported(1, tasks[1], ann(pred, 1, "a"), ann(fewer, 2, "b"))])
     art = res.articles[0]
     assert art.used.annotator == "2"  # the most recent annotation is the gold one

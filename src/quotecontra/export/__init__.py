@@ -22,8 +22,11 @@ from quotecontra.export import formats
 from quotecontra.export.label_studio import (
     PAIRS_CONFIG,
     QUOTES_CONFIG,
+    BadTask,
     ImportResult,
     article_task,
+    check_id,
+    gold_file_names,
     gold_files,
     pair_records,
     pair_task,
@@ -32,6 +35,7 @@ from quotecontra.export.label_studio import (
 )
 from quotecontra.records import Article, Pair, Quote, read_jsonl, write_jsonl
 from quotecontra.runpaths import RunPaths
+from quotecontra.safepath import inside, safe_name
 from quotecontra.stages import StageResult
 from quotecontra.tracking import Tracker
 
@@ -116,6 +120,17 @@ def _fresh(folder: Path) -> Path:
     return folder
 
 
+def _importable_ids(articles: dict[str, Article]) -> list[str]:
+    """Article ids whose tasks import-annotations can take back; a task it would refuse is not worth annotating."""
+    out = []
+    for aid in articles:
+        try:
+            out.append(check_id(aid, "article id"))
+        except BadTask as exc:
+            log.warning("label studio: article skipped: %s", exc)
+    return out
+
+
 def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
     ecfg = cfg.export
     unknown = sorted(set(ecfg.formats) - set(FORMATS))
@@ -148,9 +163,11 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
 
     if "label_studio" in ecfg.formats:
         ls = _fresh(out / "label_studio")
+        usable = _importable_ids(articles)
+        metrics["ls_articles_skipped"] = len(articles) - len(usable)
         a_tasks = [
             article_task(articles[a], by_article[a], ecfg.model_version)
-            for a in tqdm(articles, desc="label studio tasks", unit="article", disable=len(articles) < 50)
+            for a in tqdm(usable, desc="label studio tasks", unit="article", disable=len(usable) < 50)
         ]
         chosen = [p for src in ecfg.label_studio_pairs for p in pair_splits.get(src, [])]
         missing = [src for src in ecfg.label_studio_pairs if src not in pair_splits]
@@ -173,13 +190,13 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
         d = _fresh(out / "jsonl")
         formats.write_jsonl_rows(d / "quotes.jsonl", qrows)
         for k, rows in prows.items():
-            formats.write_jsonl_rows(d / f"pairs_{k}.jsonl", rows)
+            formats.write_jsonl_rows(inside(d, f"pairs_{safe_name(k)}.jsonl"), rows)
         outputs.append(d)
     if "csv" in ecfg.formats:
         d = _fresh(out / "csv")
         formats.write_csv_rows(d / "quotes.csv", qrows, list(Quote.model_fields))
         for k, rows in prows.items():
-            formats.write_csv_rows(d / f"pairs_{k}.csv", rows, list(Pair.model_fields))
+            formats.write_csv_rows(inside(d, f"pairs_{safe_name(k)}.csv"), rows, list(Pair.model_fields))
         outputs.append(d)
     if "hf" in ecfg.formats:
         d = _fresh(out / "hf")
@@ -232,7 +249,12 @@ def import_annotations(cfg: DictConfig, tracker: Tracker) -> StageResult:
     out = Path(ecfg.import_dir)
     out.mkdir(parents=True, exist_ok=True)
     docs = gold_files(res, ecfg.import_split)
-    written = [_write_json(out / f"{aid}.json", doc) for aid, doc in sorted(docs.items())]
+    names, clashes = gold_file_names(docs)  # file names from ids: slugged, checked to stay inside the import dir
+    for err in clashes:
+        log.warning("import-annotations: %s", err)
+    res.errors.extend(clashes)
+    res.counts["gold_name_clashes"] = len(clashes)
+    written = [_write_json(inside(out, names[aid]), doc) for aid, doc in sorted(docs.items()) if aid in names]
     pairs = pair_records(res, quote_id_map(res))
     write_jsonl(Path(ecfg.import_pairs), pairs)
     summary_doc = import_summary(res, src, written)
@@ -251,7 +273,7 @@ def import_annotations(cfg: DictConfig, tracker: Tracker) -> StageResult:
             metrics[key] = float(val)
     lines = [
         f"{c['tasks_imported']} of {c['tasks_total']} tasks imported, {c['tasks_failed']} failed, "
-        f"{c['tasks_unannotated']} not annotated",
+        f"{c['tasks_duplicate']} duplicates left out, {c['tasks_unannotated']} not annotated",
         f"quotes: {c['quotes']} ({c['quotes_changed']} changed, {c['quotes_added']} added, "
         f"{c['quotes_removed']} predictions removed)",
         f"pairs: {c['pairs_labeled']} labeled ({c['pairs_tied']} ties left out)",
@@ -299,6 +321,7 @@ def import_summary(res: ImportResult, src: Path, written: list[Path]) -> dict[st
             "pair_tasks",
             "tasks_imported",
             "tasks_failed",
+            "tasks_duplicate",
             "tasks_unannotated",
             "annotations_total",
             "annotations_cancelled",
@@ -308,6 +331,7 @@ def import_summary(res: ImportResult, src: Path, written: list[Path]) -> dict[st
     counts.update(
         {
             "gold_files": len(written),
+            "gold_name_clashes": int(res.counts.get("gold_name_clashes", 0)),
             "quotes": len(quotes),
             "quotes_changed": sum(iq.changed for iq in quotes),
             "quotes_added": sum(iq.predicted_id is None for iq in quotes),
