@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -27,6 +28,7 @@ import pytest
 
 from quotecontra.export.agreement import fleiss_kappa
 from quotecontra.export.demo import build_run_dir
+from quotecontra.export.label_studio import regions_of
 
 pytestmark = pytest.mark.slow
 
@@ -203,14 +205,15 @@ def test_round_trip_through_a_real_label_studio(server: Api, tmp_path: Path, mak
     bridge_q = [q for q in quotes if q.article_id == "bridge"]
     clinic_q = [q for q in quotes if q.article_id == "clinic"]
     pred = {t["data"]["article_id"]: t["predictions"][0]["result"] for t in a_tasks}
+    by_article = {t["data"]["article_id"]: t for t in a_tasks}
     bridge = copy.deepcopy(pred["bridge"])
+    (retarget,) = regions_of(by_article["bridge"], bridge_q[1].id)
     for r in bridge:
-        if r.get("id") == f"{bridge_q[1].id}#c0" and r["from_name"] == "target":
+        if r.get("id") == retarget and r["from_name"] == "target":
             r["value"]["text"] = ["the town of Harwick"]
     gone = bridge_q[3].id
-    bridge = [
-        r for r in bridge if not str(r.get("id", "")).startswith(gone) and not str(r.get("to_id", "")).startswith(gone)
-    ]
+    gone_regions = set(regions_of(by_article["bridge"], gone))
+    bridge = [r for r in bridge if not {r.get("id"), r.get("to_id")} & gone_regions]
     text = articles[0].text
     s = text.index("Nobody expected")
     bridge.append(
@@ -222,7 +225,8 @@ def test_round_trip_through_a_real_label_studio(server: Api, tmp_path: Path, mak
             "value": {"start": s, "end": s + 24, "text": text[s : s + 24], "labels": ["Content"]},
         }
     )
-    clinic_ann2 = [r for r in pred["clinic"] if clinic_q[0].id not in str(r.get("id")) + str(r.get("to_id"))]
+    dropped = set(regions_of(by_article["clinic"], clinic_q[0].id))
+    clinic_ann2 = [r for r in pred["clinic"] if not {r.get("id"), r.get("to_id")} & dropped]
     posted = [
         (server_tasks["bridge"]["id"], bridge, admin),
         (server_tasks["clinic"]["id"], pred["clinic"], admin),
@@ -250,6 +254,11 @@ def test_round_trip_through_a_real_label_studio(server: Api, tmp_path: Path, mak
         assert len(dump) == (len(a_tasks) if kind == "quotes" else len(p_tasks))
         n_annotations += sum(len(t["annotations"]) for t in dump)
         (exports / f"{kind}.json").write_text(json.dumps(dump))
+        if kind == "quotes":  # region ids and the region map come back as written: plain ids, data untouched
+            back = {t["data"]["article_id"]: t for t in dump}
+            assert back["bridge"]["data"]["qc_regions"] == by_article["bridge"]["data"]["qc_regions"]
+            ids = {r["id"] for t in dump for a in t["annotations"] for r in a["result"] if "id" in r}
+            assert ids and all(re.fullmatch(r"[A-Za-z0-9_-]+", i) for i in ids)
     assert n_annotations == len(posted)
     _timed("export_from_label_studio_s", t0)
 

@@ -130,8 +130,9 @@ def _regions(data: Mapping[str, Any], predicted: Mapping[str, Quote]) -> dict[st
     if not isinstance(raw, Mapping) or not all(isinstance(v, Mapping) for v in raw.values()):
         raise BadTask("data.qc_regions must map region ids to objects")
     for rid, entry in raw.items():
-        if entry.get("label") == CONTENT and entry.get("quote") not in predicted:
-            raise BadTask(f"data.qc_regions[{rid!r:.40}] names quote {entry.get('quote')!r:.60}, not in qc_predicted")
+        quote = entry.get("quote")
+        if entry.get("label") == CONTENT and (not isinstance(quote, str) or quote not in predicted):
+            raise BadTask(f"data.qc_regions[{rid!r:.40}] names quote {quote!r:.60}, not in qc_predicted")
     return dict(raw)
 
 
@@ -238,7 +239,7 @@ def _vote(ann: AnnotationInfo) -> tuple[str, str]:
         if not isinstance(item, Mapping):
             raise BadTask(f"{where} is not an object (got {item!r:.40})")
         name = item.get("from_name")
-        if name not in PAIR_CONTROLS:
+        if not isinstance(name, str) or name not in PAIR_CONTROLS:
             raise BadTask(
                 f"{where}: control {name!r:.60} is not in the quotecontra pair labeling config "
                 f"(expected one of {sorted(PAIR_CONTROLS)}); was this exported from another project?"

@@ -110,7 +110,7 @@ def _read_items(
             edges.append((_rid(item.get("from_id"), f"{where} (relation from_id)"), _rid(item.get("to_id"), where)))
             continue
         name = item.get("from_name")
-        if name not in QUOTE_CONTROLS:
+        if not isinstance(name, str) or name not in QUOTE_CONTROLS:
             raise BadTask(
                 f"{where}: control {name!r:.60} is not in the quotecontra quotes labeling config "
                 f"(expected one of {sorted(QUOTE_CONTROLS)}); was this exported from another project?"
