@@ -21,6 +21,7 @@ from quotecontra.annotate.marks import span_text
 from quotecontra.readers import ReaderOptions, ReadReport, iter_articles
 from quotecontra.records import Article, Quote
 from quotecontra.runpaths import RunPaths
+from quotecontra.safepath import inside
 
 if TYPE_CHECKING:
     from omegaconf import DictConfig
@@ -65,7 +66,7 @@ class QuoteCache:
         return h.hexdigest()
 
     def _path(self, key: str) -> Path:
-        return self.root / key[:2] / f"{key}.jsonl"
+        return inside(self.root, f"{key[:2]}/{key}.jsonl")  # a hex digest, checked anyway: never outside the root
 
     def get(self, article: Article) -> list[Quote] | None:
         if not self.enabled:
