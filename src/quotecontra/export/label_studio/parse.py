@@ -152,11 +152,11 @@ def _article_task(
     if not anns:
         counts["tasks_unannotated"] += 1
         return None
-    parsed: dict[str, list[Parsed]] = {}
-    kept: dict[str, set[str]] = {}
+    parsed: dict[int, list[Parsed]] = {}  # keyed by the object: crafted exports may repeat annotation ids
+    kept: dict[int, set[str]] = {}
     for ann in anns:
         try:
-            parsed[str(ann.id)], kept[str(ann.id)] = quotes_from_result(
+            parsed[id(ann)], kept[id(ann)] = quotes_from_result(
                 article_id, text, ann.result, predicted, ann.annotator, regions
             )
         except BadTask as exc:
@@ -165,13 +165,13 @@ def _article_task(
     # "changed" compares everything but who reviewed it (and the rule/confidence that follow from a change).
     quotes = [
         ImportedQuote(p.quote, p.required, p.predicted_id, _changed(p, predicted), used.updated_at)
-        for p in parsed[str(used.id)]
+        for p in parsed[id(used)]
     ]
     agreement: dict[str, float] = {}
     per_annotator = _latest_per_annotator(anns)
     if len(per_annotator) >= 2:
         scores = [
-            span_f1([p.quote.spans for p in parsed[str(a.id)]], [p.quote.spans for p in parsed[str(b.id)]])
+            span_f1([p.quote.spans for p in parsed[id(a)]], [p.quote.spans for p in parsed[id(b)]])
             for a, b in combinations(per_annotator, 2)
         ]
         agreement = {
@@ -187,7 +187,7 @@ def _article_task(
         quotes=quotes,
         annotations=anns,
         used=used,
-        removed=sorted(set(predicted) - kept[str(used.id)]),
+        removed=sorted(set(predicted) - kept[id(used)]),
         agreement=agreement,
     )
 
