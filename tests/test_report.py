@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from quotecontra import models, report
+from quotecontra.calibrate import read_calibration
 from quotecontra.export.demo import build_run_dir
 from quotecontra.pairs.claims import Claim
 from quotecontra.records import write_jsonl
@@ -72,7 +73,11 @@ def demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, FakeCla
         (c4["hypothesis"], EVIL): probs(0.3, 0.1, 0.6),
     }
     clf = FakeClassifier(table)
-    monkeypatch.setattr(models, "load_classifier", lambda path: clf)
+    def load(path: Path) -> FakeClassifier:  # like models.load_classifier: the calibration travels with the model
+        clf.calibration = read_calibration(Path(path) / "calibration.json")
+        return clf
+
+    monkeypatch.setattr(models, "load_classifier", load)
     return run_dir, clf
 
 

@@ -275,6 +275,33 @@ def plot_reliability(bins: Sequence[Mapping[str, float]], ece: float, title: str
 # --- evaluation sets ----------------------------------------------------------------------------------------------
 
 
+def split_natural(rows: Sequence[Row], natural_repeat: int) -> tuple[list[Row], list[Row]]:
+    """(never trained on, trained on): held-out gold always tests; other gold trains when natural_repeat > 0.
+
+    ``natural`` figures are the first list only; the second is reported as ``natural_seen`` for reference (a
+    model scores well on pairs it saw). Cross-validated figures on the trainable gold come from the crossval stage.
+    """
+    if natural_repeat <= 0:
+        return list(rows), []
+    return [r for r in rows if r.get("split") != "natural"], [r for r in rows if r.get("split") == "natural"]
+
+
+def calibrated_metrics(probs: np.ndarray, gold: Sequence[str], labels: Sequence[str], cal: Mapping[str, Any], n_bins: int) -> dict[str, Any]:
+    """Metrics after the model's temperature and threshold: the decision rule users get from predict and report."""
+    from quotecontra import calibrate
+
+    p, pred = calibrate.calibrated(probs, labels, dict(cal))
+    m = classification_metrics(list(gold), pred, list(labels))
+    return {
+        "acc": m["acc"],
+        "macro_f1": m["macro_f1"],
+        "contradiction": m["contradiction"],
+        "ece": calibrate.ece(p, [list(labels).index(g) for g in gold], n_bins),
+        "temperature": float(cal.get("temperature", 1.0)),
+        "threshold": cal.get("threshold"),
+    }
+
+
 def load_eval_sets(cfg: DictConfig, pairs: Mapping[str, list[Row]]) -> dict[str, list[Row]]:
     """The configured sets; an external set whose file is absent is skipped with a logged reason."""
     from quotecontra import nli_data
@@ -286,7 +313,10 @@ def load_eval_sets(cfg: DictConfig, pairs: Mapping[str, list[Row]]) -> dict[str,
         if name == "synthetic":
             sets[name] = pairs.get("test", [])
         elif name == "natural":
-            sets[name] = pairs.get("natural", [])
+            unseen, seen = split_natural(pairs.get("natural", []), int(cfg.train.natural_repeat))
+            sets[name] = unseen
+            if seen:
+                sets["natural_seen"] = seen
         elif name in {"cad", "breaking_nli"}:
             path = nli_data.cad_path(shared, "test") if name == "cad" else nli_data.breaking_nli_path(shared)
             if not path.exists():
@@ -326,9 +356,20 @@ def flat_metrics(report: Mapping[str, Any]) -> dict[str, float]:
         for label in m["labels"]:
             for key in ("precision", "recall", "f1"):
                 flat[f"{name}.{label}.{key}"] = float(m[label][key])
+        for key, value in (m.get("calibrated") or {}).items():
+            if key in ("acc", "macro_f1", "ece"):
+                flat[f"{name}.calibrated.{key}"] = float(value)
+        if "calibrated" in m:
+            flat[f"{name}.calibrated.contradiction.f1"] = float(m["calibrated"]["contradiction"]["f1"])
         for origin, s in m["slices"].items():
             flat[f"{name}.origin.{origin}.acc"] = float(s["acc"])
             flat[f"{name}.origin.{origin}.macro_f1"] = float(s["macro_f1"])
+    cv = report.get("natural_crossval")
+    if cv:
+        flat["natural_crossval.n"] = float(cv["n"])
+        for rule in ("argmax", "thresholded"):
+            for key, d in cv[rule].items():
+                flat[f"natural_crossval.{rule}.{key}"] = float(d["value"])
     for check, b in report.get("behavioural", {}).items():
         flat[f"behavioural.{check}.pass_rate"] = float(b["pass_rate"])
         flat[f"behavioural.{check}.n"] = float(b["n"])
@@ -345,11 +386,20 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
     paths = RunPaths.of(cfg.run_dir)
     torch.set_num_threads(int(cfg.train.torch_threads))
     random.seed(int(cfg.seed))
-    clf = set_inference_precision(load_classifier(paths.model), cfg.train.bf16)
+    model_dir = Path(cfg.evaluate.model) if cfg.evaluate.model else paths.model
+    clf = set_inference_precision(load_classifier(model_dir), cfg.train.bf16)
     pairs = load_pairs(paths.pairs_hf)
     sets = load_eval_sets(cfg, pairs)
     bs = int(cfg.train.eval_batch_size)
-    report: dict[str, Any] = {"model": json.loads((paths.model / "model.json").read_text()), "sets": {}}
+    meta = model_dir / "model.json" if (model_dir / "model.json").exists() else model_dir / "model" / "model.json"
+    report: dict[str, Any] = {"model": json.loads(meta.read_text()), "model_dir": str(model_dir), "sets": {}}
+    calibration = clf.calibration
+    if calibration is not None:
+        report["calibration"] = calibration
+    crossval = paths.root / "crossval.json"
+    if cfg.crossval.enabled and crossval.exists():
+        cv = json.loads(crossval.read_text(encoding="utf-8"))
+        report["natural_crossval"] = {k: cv[k] for k in ("n", "articles", "folds", "argmax", "thresholded", "ece_before", "ece_after")}
     outputs: list[Path] = [paths.metrics]
     summary = []
     for name, rows in sets.items():
@@ -357,7 +407,18 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
             log.warning("evaluation set %s is empty: skipped", name)
             report["sets"][name] = {"n": 0}
             continue
-        m, _ = evaluate_set(clf, rows, int(cfg.evaluate.calibration_bins), bs)
+        m, probs = evaluate_set(clf, rows, int(cfg.evaluate.calibration_bins), bs)
+        if calibration is not None:
+            m["calibrated"] = calibrated_metrics(
+                probs, [r["label"] for r in rows], m["labels"], calibration, int(cfg.evaluate.calibration_bins)
+            )
+        if name.startswith("natural"):
+            from quotecontra import calibrate
+
+            y = [LABELS.index(r["label"]) for r in rows]
+            pred = [LABELS.index(m["labels"][i]) for i in probs.argmax(axis=1)]
+            ci = calibrate.bootstrap_ci(y, pred, [str(r.get("group")) for r in rows], seed=int(cfg.seed))
+            m["ci95"] = {k: list(v) for k, v in ci.items()}
         report["sets"][name] = m
         outputs.append(
             plot_confusion(m["confusion"], m["labels"], f"{name} (n={m['n']})", paths.plots / f"confusion_{name}.png")
@@ -366,7 +427,15 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
         summary.append(
             f"{name:<13} n={m['n']:<5} acc {m['acc']:.3f}  macro-F1 {m['macro_f1']:.3f}  "
             f"contradiction F1 {m['contradiction']['f1']:.3f}  ECE {m['ece']:.3f}"
+            + (f"  (95% CI macro-F1 {m['ci95']['macro_f1'][0]:.3f}-{m['ci95']['macro_f1'][1]:.3f})" if "ci95" in m else "")
         )
+        if "calibrated" in m:
+            c = m["calibrated"]
+            summary.append(
+                f"{'':<13} calibrated (T={c['temperature']:.2f}, threshold {c['threshold']}): macro-F1 "
+                f"{c['macro_f1']:.3f}, contradiction P/R/F1 {c['contradiction']['precision']:.3f}/"
+                f"{c['contradiction']['recall']:.3f}/{c['contradiction']['f1']:.3f}, ECE {c['ece']:.3f}"
+            )
     if cfg.evaluate.behavioural:
         rows = pairs.get("test", []) + pairs.get("natural", [])
         report["behavioural"] = behavioural_checks(clf, rows, bs)

@@ -85,10 +85,11 @@ def label_pairs(clf: Classifier, records: Sequence[dict[str, Any]], batch_size: 
     probs = clf.predict_proba(
         [r["premise"] for r in records], [r["hypothesis"] for r in records], batch_size, progress=len(records) > 256
     )
+    probs, predicted = clf.decide(probs)
     out = []
-    for rec, p in zip(records, probs, strict=True):
-        scores = {label: round(float(x), 4) for label, x in zip(clf.labels, p, strict=True)}
-        out.append({**rec, "predicted": clf.labels[int(p.argmax())], "probs": scores})
+    for rec, p, label in zip(records, probs, predicted, strict=True):
+        scores = {name: round(float(x), 4) for name, x in zip(clf.labels, p, strict=True)}
+        out.append({**rec, "predicted": label, "probs": scores})
     return out
 
 

@@ -16,7 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 QuoteType = Literal["direct", "mixed", "indirect"]
 Label = Literal["contradiction", "entailment", "neutral"]
 LABELS: tuple[Label, ...] = ("contradiction", "entailment", "neutral")
-Split = Literal["train", "dev", "test", "natural"]
+# "natural": gold pairs that may train (cross-validated by article); "heldout": gold pairs that only ever test.
+Split = Literal["train", "dev", "test", "natural", "heldout"]
 Span = tuple[int, int]
 T = TypeVar("T", bound=BaseModel)
 
@@ -100,16 +101,24 @@ def quote_id(article_id: str, spans: Iterable[Span]) -> str:
 
 
 def write_jsonl(path: Path, records: Iterable[BaseModel]) -> int:
-    """Write validated records, one JSON object a line; returns the count."""
+    """Write validated records, one JSON object a line; returns the count.
+
+    Through a temp file unique to this process (two runs never share one), renamed over ``path`` at the end.
+    """
+    from quotecontra.runpaths import temp_path
+
     path.parent.mkdir(parents=True, exist_ok=True)
     n = 0
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        for rec in records:
-            rec = type(rec).model_validate(rec.model_dump())
-            fh.write(rec.model_dump_json() + "\n")
-            n += 1
-    tmp.replace(path)
+    tmp = temp_path(path)
+    try:
+        with tmp.open("w", encoding="utf-8") as fh:
+            for rec in records:
+                rec = type(rec).model_validate(rec.model_dump())
+                fh.write(rec.model_dump_json() + "\n")
+                n += 1
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return n
 
 

@@ -17,7 +17,6 @@ import logging
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +34,6 @@ from quotecontra.tracking import Tracker
 log = logging.getLogger(__name__)
 
 Row = dict[str, Any]
-CALIBRATION_FILE = "calibration.json"
 FORMATS = ("md", "html")
 CONTRADICTION = "contradiction"
 NO_TARGET = "(no target)"
@@ -51,67 +49,31 @@ def report_paths(run_dir: str | Path, formats: Sequence[str] = FORMATS) -> dict[
 # --- probabilities ------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Calibration:
-    """Temperature and contradiction threshold; threshold None means argmax labels."""
-
-    temperature: float = 1.0
-    threshold: float | None = None
-    source: str | None = None
-
-    def describe(self) -> str:
-        if self.threshold is None:
-            return "argmax label (no calibration.json: temperature 1)"
-        return f"contradiction when P(contradiction) >= {self.threshold:.3f} (temperature {self.temperature:.3f})"
-
-
-def load_calibration(model_dir: Path) -> Calibration:
-    """The model dir's calibration.json, or the identity calibration when it is absent."""
-    path = Path(model_dir) / CALIBRATION_FILE
-    if not path.exists():
-        return Calibration()
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        temperature, threshold = float(data["temperature"]), float(data["threshold"])
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ValueError(f"{path}: expected {{'temperature': float, 'threshold': float}}: {exc!r}") from exc
-    if not (temperature > 0 and math.isfinite(temperature)):
-        raise ValueError(f"{path}: temperature must be a positive number, got {temperature}")
-    if not 0.0 <= threshold <= 1.0:
-        raise ValueError(f"{path}: threshold must be in [0, 1], got {threshold}")
-    return Calibration(temperature, threshold, str(path))
-
-
-def temperature_scale(probs: np.ndarray, temperature: float) -> np.ndarray:
-    """softmax(log p / T): the same as dividing the logits by T, since log-softmax differs from them by a constant."""
-    probs = np.asarray(probs, dtype=np.float64)
-    if temperature == 1.0 or probs.size == 0:
-        return probs
-    z = np.log(np.clip(probs, 1e-12, 1.0)) / temperature
-    z -= z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
+def describe_decision(cal: Mapping[str, Any] | None) -> str:
+    if cal is None or cal.get("threshold") is None:
+        return "argmax label (no calibration.json: temperature 1)"
+    return f"contradiction when P(contradiction) >= {cal['threshold']:.3f} (temperature {cal['temperature']:.3f})"
 
 
 def symmetric_proba(
-    clf: Classifier, premises: Sequence[str], hypotheses: Sequence[str], temperature: float, batch_size: int
-) -> np.ndarray:
-    """Mean of the (temperature-scaled) A->B and B->A distributions, one predict_proba call for both."""
+    clf: Classifier, premises: Sequence[str], hypotheses: Sequence[str], batch_size: int
+) -> tuple[np.ndarray, list[str]]:
+    """Mean of the calibrated A->B and B->A distributions (one predict_proba call), and the labels decided on it.
+
+    Each direction gets the model's temperature (``Classifier.decide``) before the average; the threshold is then
+    applied to the symmetric probability, so both directions of a pair always get one label.
+    """
+    from quotecontra.calibrate import calibrated
+
     n = len(premises)
     both = clf.predict_proba([*premises, *hypotheses], [*hypotheses, *premises], batch_size, progress=n > 128)
-    scaled = temperature_scale(both, temperature)
-    return (scaled[:n] + scaled[n:]) / 2.0
-
-
-def decide(probs: np.ndarray, labels: Sequence[str], threshold: float | None) -> list[str]:
-    """Argmax, or with a threshold: contradiction at P >= threshold, else the likelier of the other two labels."""
-    probs = np.asarray(probs, dtype=np.float64)
-    if threshold is None:
-        return [labels[i] for i in probs.argmax(axis=1)]
-    c = list(labels).index(CONTRADICTION)
-    others = probs.copy()
-    others[:, c] = -np.inf
-    return [CONTRADICTION if p[c] >= threshold else labels[int(o.argmax())] for p, o in zip(probs, others, strict=True)]
+    scaled, _ = clf.decide(both)
+    mean = (scaled[:n] + scaled[n:]) / 2.0
+    threshold = (clf.calibration or {}).get("threshold")
+    _, labels = calibrated(
+        mean, clf.labels, {"temperature": 1.0, "threshold": threshold} if threshold is not None else None
+    )
+    return mean, labels
 
 
 # --- rows ---------------------------------------------------------------------------------------------------------
@@ -342,8 +304,8 @@ def check_options(formats: Sequence[str], top_k: int, min_probability: float) ->
         raise ValueError(f"report.min_probability must be in [0, 1], got {min_probability}")
 
 
-def score_candidates(cfg: DictConfig, candidates: Sequence[Row], calibration: Calibration) -> tuple[np.ndarray, list]:
-    """Both-direction probabilities from run_dir/model, loaded the way evaluate loads it, and the label order."""
+def score_candidates(cfg: DictConfig, candidates: Sequence[Row]) -> tuple[np.ndarray, list[str], list[str], str]:
+    """Both-direction probabilities from run_dir/model (loaded the way evaluate loads it), label order, decisions."""
     import torch
 
     from quotecontra.models import load_classifier, set_inference_precision
@@ -352,8 +314,8 @@ def score_candidates(cfg: DictConfig, candidates: Sequence[Row], calibration: Ca
     clf = set_inference_precision(load_classifier(RunPaths.of(cfg.run_dir).model), cfg.train.bf16)
     premises = [str(c["premise"]) for c in candidates]
     hypotheses = [str(c["hypothesis"]) for c in candidates]
-    probs = symmetric_proba(clf, premises, hypotheses, calibration.temperature, int(cfg.train.eval_batch_size))
-    return probs, list(clf.labels)
+    probs, predicted = symmetric_proba(clf, premises, hypotheses, int(cfg.train.eval_batch_size))
+    return probs, list(clf.labels), predicted, describe_decision(clf.calibration)
 
 
 def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
@@ -363,12 +325,11 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
     check_options(formats, top_k, min_p)
     paths = RunPaths.of(cfg.run_dir)
     out = report_paths(cfg.run_dir, formats)
-    calibration = load_calibration(paths.model)
     candidates = read_candidates(paths.pairs_parquet("natural_candidates"))
     rows: list[Row] = []
+    decision = describe_decision(None)
     if candidates:
-        probs, labels = score_candidates(cfg, candidates, calibration)
-        predicted = decide(probs, labels, calibration.threshold)
+        probs, labels, predicted, decision = score_candidates(cfg, candidates)
         wanted = {c[f"{s}_quote_id"] for c in candidates for s in SIDES if c.get(f"{s}_quote_id")}
         sides = read_sides(paths.claims, paths.quotes, wanted)
         rows = rank_rows(build_rows(candidates, probs, labels, predicted, sides))
@@ -377,7 +338,7 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
     header = {
         "run_dir": cfg.run_dir,
         "model": describe_model(paths.model),
-        "decision": calibration.describe(),
+        "decision": decision,
         "n_pairs": len(rows),
         "n_targets": len(group_by_target(rows)),
         "n_contradictions": sum(r["predicted"] == CONTRADICTION for r in rows),

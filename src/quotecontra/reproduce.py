@@ -30,10 +30,11 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see cli.py: spinning torc
 ROOT = Path(__file__).resolve().parents[2]
 BASELINES = ROOT / "experiments" / "baselines"
 EXPERIMENTS = ROOT / "conf" / "experiment"
-STAGES = ("annotate", "pairs", "train", "evaluate")
+STAGES = ("annotate", "pairs", "crossval", "train", "evaluate")
 # The metrics a baseline pins: headline scores per set, calibration, set sizes and behavioural pass rates.
 TRACKED = re.compile(
-    r"^(?:\w+\.(?:n|acc|macro_f1|ece|contradiction\.f1)|behavioural\.\w+\.(?:pass_rate|n)|train\.n_train)$"
+    r"^(?:\w+\.(?:n|acc|macro_f1|ece|contradiction\.f1)|behavioural\.\w+\.(?:pass_rate|n)|train\.n_train"
+    r"|natural_crossval\.\w+\.(?:macro_f1|contradiction_f1))$"
 )
 # Smallest tolerance per model kind: sklearn fits are deterministic up to float summation order; a fine-tuned
 # transformer on CPU can flip a few borderline pairs when a BLAS kernel changes.
@@ -85,7 +86,9 @@ def run_experiment(name: str, run_dir: Path, extra: Sequence[str] = ()) -> tuple
     cfg = compose(name, run_dir, extra)
     train_metrics: dict[str, float] = {}
     for stage in STAGES:
-        cfg.force = stage in {"train", "evaluate"}
+        if stage == "crossval" and not cfg.crossval.enabled:
+            continue
+        cfg.force = stage in {"crossval", "train", "evaluate"}
         metrics = run_stage(stage, cfg)
         if stage == "train":
             train_metrics = metrics

@@ -48,8 +48,28 @@ def labelled_rows(ds: Any) -> list[Row]:
     rows = []
     for r in ds:
         if r.get("label") in LABELS and r.get("premise") and r.get("hypothesis"):
-            rows.append({k: r.get(k) for k in ("premise", "hypothesis", "label", "origin", "group", "target")})
+            rows.append({k: r.get(k) for k in ("id", "premise", "hypothesis", "label", "origin", "group", "target", "split")})
     return rows
+
+
+# Contradiction and neutrality hold in both directions; entailment does not.
+SYMMETRIC_LABELS = frozenset({"contradiction", "neutral"})
+
+
+def natural_training_rows(rows: Sequence[Row], repeat: int, exclude_groups: frozenset[str] = frozenset()) -> list[Row]:
+    """Gold natural pairs that may train, each symmetric pair also reversed, repeated ``repeat`` times.
+
+    Only split ``natural`` trains (``heldout`` gold never does), and never an article in ``exclude_groups`` (the
+    cross-validation fold being scored). A hundred natural pairs beside thousands of synthetic ones would be drowned
+    out, hence the repeat.
+    """
+    if repeat <= 0:
+        return []
+    base = [r for r in rows if r.get("split") == "natural" and r.get("group") not in exclude_groups]
+    both = base + [
+        {**r, "premise": r["hypothesis"], "hypothesis": r["premise"]} for r in base if r["label"] in SYMMETRIC_LABELS
+    ]
+    return [dict(r) for _ in range(repeat) for r in both]
 
 
 def load_pairs(pairs_hf: Path) -> dict[str, list[Row]]:
@@ -251,19 +271,31 @@ def train_model(
     texts: Sequence[str],
     tracker: Tracker,
     ckpt: Path,
+    exclude_groups: frozenset[str] = frozenset(),
+    phase: str = "quotes",
 ) -> tuple[Classifier, dict[str, float]]:
-    """Build and fit the configured kind; external NLI rows go before (a first phase) or beside the quote pairs."""
+    """Build and fit the configured kind; external NLI rows go before (a first phase) or beside the quote pairs.
+
+    Synthetic and natural pairs of articles in ``exclude_groups`` are left out (a cross-validation fold).
+    """
     mcfg = OmegaConf.to_container(cfg.model, resolve=True)
     tcfg = OmegaConf.to_container(cfg.train, resolve=True)
     assert isinstance(mcfg, dict) and isinstance(tcfg, dict)
     seed = int(cfg.seed)
-    train_rows = subsample(pairs.get("train", []), int(tcfg["max_train_pairs"]), seed)
+    synthetic = [r for r in pairs.get("train", []) if r.get("group") not in exclude_groups]
+    natural = natural_training_rows(pairs.get("natural", []), int(tcfg["natural_repeat"]), exclude_groups)
+    train_rows = subsample(synthetic, int(tcfg["max_train_pairs"]), seed) + natural
+    random.Random(seed).shuffle(train_rows)
     before = cfg.nli.mode == "before" and bool(nli_rows)
     if nli_rows and not (before and mcfg["kind"] in TRANSFORMER_KINDS):
         train_rows = train_rows + nli_rows
     if not train_rows:
         raise ValueError("no labelled training pairs: the train split is empty")
-    metrics: dict[str, float] = {"n_train": float(len(train_rows)), "n_nli": float(len(nli_rows))}
+    metrics: dict[str, float] = {
+        "n_train": float(len(train_rows)),
+        "n_nli": float(len(nli_rows)),
+        "n_natural": float(len(natural)),
+    }
     if mcfg["kind"] in SKLEARN_KINDS:
         clf = fit_sklearn(
             mcfg,
@@ -278,10 +310,10 @@ def train_model(
     torch.set_num_threads(int(tcfg["torch_threads"]))
     tok_texts = [t for r in train_rows + nli_rows for t in (r["premise"], r["hypothesis"])] + list(texts)
     clf = build_transformer(mcfg, tok_texts, seed)
-    dev_rows = pairs.get("dev", [])
+    dev_rows = [r for r in pairs.get("dev", []) if r.get("group") not in exclude_groups]
     if before:
         metrics |= fit_transformer(clf, nli_rows, dev_rows, tcfg, seed, ckpt, tracker, "nli", float(cfg.nli.epochs))
-    metrics |= fit_transformer(clf, train_rows, dev_rows, tcfg, seed, ckpt, tracker, "quotes")
+    metrics |= fit_transformer(clf, train_rows, dev_rows, tcfg, seed, ckpt, tracker, phase)
     return clf, metrics
 
 
@@ -309,6 +341,12 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
     clf, metrics = train_model(cfg, pairs, nli_rows, texts, tracker, paths.checkpoints)
     if not is_main_process():  # other torchrun ranks trained their shard; rank 0 saves and logs
         return StageResult(metrics=metrics)
+    # A transformer that took no optimiser step is its random or base weights: never let it replace a model.
+    from quotecontra.stage_guard import require_output
+
+    produced = metrics.get("quotes.steps", metrics["n_train"])
+    why = f"train.epochs={cfg.train.epochs}, train.max_steps={cfg.train.max_steps}"
+    require_output(cfg, "train", produced, "training steps", why)
     clear_dir(paths.model)
     meta = {
         "model": OmegaConf.to_container(cfg.model, resolve=True),
@@ -317,6 +355,9 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
         "seed": int(cfg.seed),
     }
     clf.save(paths.model, meta)
+    calibration = paths.root / "calibration.json"
+    if cfg.crossval.enabled and calibration.exists():
+        shutil.copy2(calibration, paths.model / "calibration.json")  # evaluate, predict and report apply it
     summary = [
         f"{cfg.model.kind}: {int(metrics['n_train'])} training pairs ({int(metrics['n_nli'])} external NLI), "
         f"labels {dict(Counter(r['label'] for r in pairs.get('train', [])))}"
@@ -335,4 +376,4 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
             + (f", registered as {cfg.mlflow.registered_model}" if cfg.mlflow.registered_model else "")
         )
         outputs = [paths.model / "model.json"]  # the weights are in the logged model; don't store them twice
-    return StageResult(metrics=metrics, outputs=outputs, summary=summary)
+    return StageResult(metrics=metrics, outputs=outputs, summary=summary, count=produced)

@@ -1,4 +1,4 @@
-"""The contradiction report's pure parts: calibration, decisions, ranking, grouping and both renderings."""
+"""The contradiction report's pure parts: ranking, grouping and both renderings (decisions: test_calibrate)."""
 
 from __future__ import annotations
 
@@ -54,44 +54,6 @@ def header(rows: list[dict], shown: list[dict], **kw) -> dict:
         "min_probability": 0.0,
         **kw,
     }
-
-
-def test_temperature_scale_matches_dividing_logits() -> None:
-    logits = np.array([[2.0, 0.5, -1.0], [0.0, 0.0, 3.0]])
-    probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
-    for t in (0.5, 2.0):
-        want = np.exp(logits / t) / np.exp(logits / t).sum(axis=1, keepdims=True)
-        assert report.temperature_scale(probs, t) == pytest.approx(want, abs=1e-9)
-    assert report.temperature_scale(probs, 1.0) is not None
-    assert report.temperature_scale(probs, 1.0) == pytest.approx(probs)
-    # a zero probability (a baseline that never saw a label) stays finite
-    assert np.isfinite(report.temperature_scale(np.array([[1.0, 0.0, 0.0]]), 2.0)).all()
-
-
-def test_decide_argmax_and_threshold() -> None:
-    probs = np.array([[0.35, 0.45, 0.20], [0.25, 0.30, 0.45], [0.60, 0.30, 0.10]])
-    assert report.decide(probs, LABELS, None) == ["entailment", "neutral", "contradiction"]
-    assert report.decide(probs, LABELS, 0.3) == ["contradiction", "neutral", "contradiction"]
-    assert report.decide(probs, LABELS, 0.7) == ["entailment", "neutral", "entailment"]
-    # the label order is the classifier's, not LABELS
-    assert report.decide(probs[:, ::-1], LABELS[::-1], 0.3)[0] == "contradiction"
-
-
-def test_load_calibration(tmp_path: Path) -> None:
-    assert report.load_calibration(tmp_path) == report.Calibration()
-    (tmp_path / "calibration.json").write_text(json.dumps({"temperature": 1.5, "threshold": 0.4, "ece": 0.02}))
-    cal = report.load_calibration(tmp_path)
-    assert (cal.temperature, cal.threshold) == (1.5, 0.4)
-    assert "0.400" in cal.describe()
-    (tmp_path / "calibration.json").write_text(json.dumps({"temperature": 1.5, "threshold": 1.4}))
-    with pytest.raises(ValueError, match="threshold"):
-        report.load_calibration(tmp_path)
-    (tmp_path / "calibration.json").write_text(json.dumps({"temperature": 0, "threshold": 0.4}))
-    with pytest.raises(ValueError, match="temperature"):
-        report.load_calibration(tmp_path)
-    (tmp_path / "calibration.json").write_text(json.dumps({"threshold": 0.4}))
-    with pytest.raises(ValueError, match=r"calibration\.json"):
-        report.load_calibration(tmp_path)
 
 
 def test_rank_select_and_group() -> None:

@@ -236,7 +236,7 @@ def gold_pairs(gold: GoldArticle, claims: dict[str, Claim]) -> list[Pair]:
                 article_ids=[aid],
                 group=aid,
                 target=qa.target,
-                split="natural",
+                split="heldout" if gold.split == "heldout" else "natural",
                 annotator="gold",
             )
         )
