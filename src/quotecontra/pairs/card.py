@@ -27,6 +27,8 @@ ORIGIN_DOC = {
     "synonym": "main predicate swapped for a synonym from resources/synonyms.tsv: entailment both ways; "
     "the synonym against the negated claim is a contradiction",
     "gold": "natural pair labelled in a gold file (data/gold, ../shared/seed)",
+    "annotated": "natural pair labelled by annotators in Label Studio, from an annotation batch (pairs.annotations); "
+    "its annotator is `<batch>:<voters>`, the batch is in the table of annotation batches",
     "natural": "unlabelled natural candidate (same target, different speakers or articles)",
 }
 
@@ -41,6 +43,55 @@ def _fmt(v: Any) -> str:
     if isinstance(v, float):
         return f"{100 * v:.1f}"
     return "" if v is None else str(v)
+
+
+def _annotation_section(table: Mapping[str, Any] | None) -> list[str]:
+    """Which annotation batch each annotated pair came from: digest, annotators, time range, what it changed."""
+    if not table:
+        return []
+    out = [
+        "## Annotation batches",
+        "",
+        "Pairs labelled in Label Studio (`pairs.annotations`, oldest first). An annotated pair's `annotator` is",
+        "`<batch>:<voters>`; `pairs/annotations.json` lists the pair ids of each batch. The batch's gold files",
+        "replaced the pipeline's quote records of their articles before claims and pairs were built.",
+        "",
+    ]
+    rows = [
+        [
+            f"`{r['batch']}`",
+            f"`{r['path']}`",
+            f"`{r['digest']}`",
+            ", ".join(r["annotators"]) or "-",
+            f"{r['first_annotation'] or '?'} .. {r['last_annotation'] or '?'}",
+            r["split"],
+            r["pairs_read"],
+            r["pairs_kept"],
+            len(r["articles_replaced"]),
+        ]
+        for r in table.get("batches", [])
+    ]
+    header = ["batch", "path", "sha256", "annotators", "time range", "split", "pairs read", "kept", "articles"]
+    out += [_table(header, rows), ""]
+    out.append("'kept' counts the pairs in the natural pool; 'articles' counts articles whose records were replaced.")
+    for r in table.get("batches", []):
+        skipped = {k: v for k, v in r["counts"].items() if k not in {"read", "kept"}}
+        if skipped:
+            out.append(f"- `{r['batch']}`: " + ", ".join(f"{v} {k}" for k, v in sorted(skipped.items())))
+    c = table.get("counts", {})
+    if c.get("held out with a linked held-out article"):
+        out.append(
+            f"- {c['held out with a linked held-out article']} natural pairs share a group with a held-out article "
+            "and are held out with it."
+        )
+    out.append(f"- Largest group of linked articles: {c.get('largest group (articles)', 1)}.")
+    conflicts = table.get("conflicts", [])
+    if conflicts:
+        out += ["", f"**{len(conflicts)} imported labels disagree with a gold file** (the gold label is kept):", ""]
+        out += [f"- {m}" for m in conflicts[:50]]
+        if len(conflicts) > 50:
+            out.append(f"- ... and {len(conflicts) - 50} more (pairs/annotations.json)")
+    return out
 
 
 def render_card(
@@ -144,6 +195,7 @@ def render_card(
     if hist:
         cols = [k for k in hist[0] if k != "round"]
         lines += [_table(["round", *cols], [[h["round"], *[_fmt(h.get(c)) for c in cols]] for h in hist])]
+    lines += ["", *_annotation_section(artifacts.get("annotations"))]
     lines += [
         "",
         "## Skipped input",
