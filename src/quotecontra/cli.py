@@ -8,7 +8,9 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -20,6 +22,7 @@ import hydra
 from omegaconf import DictConfig
 
 from quotecontra.config import register_configs
+from quotecontra.validate import check_experiment, validate, validate_sweep
 
 CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
 log = logging.getLogger("quotecontra")
@@ -43,9 +46,13 @@ def _usage() -> str:
 
 
 def dispatch(cfg: DictConfig) -> dict[str, float]:
-    """Run the stage named in ``cfg.stage``; shared by the CLI and by tests that compose a config."""
+    """Run the stage named in ``cfg.stage``; shared by the CLI and by tests that compose a config.
+
+    The config is validated first (choices, ranges), so a misspelt value fails before any stage touches a file.
+    """
     from quotecontra.stages import STAGES, run_all, run_stage
 
+    validate(cfg)
     if cfg.stage == "all":
         return run_all(cfg)
     if cfg.stage not in STAGES:
@@ -104,12 +111,31 @@ def main(argv: list[str] | None = None) -> None:
     register_configs()
     flags, user_overrides = _flags_first(rest)
     sys.argv = [f"quotecontra {stage}", *flags, *overrides, *user_overrides]
+    info_only = any(f in {"--cfg", "-c", "--info", "-i", "--help", "-h", "--hydra-help"} for f in flags)
+    if multirun and not info_only:
+        _refuse(lambda: validate_sweep(conf_dir(), [*overrides, *user_overrides]))
 
     @hydra.main(config_path=conf_dir(), config_name="config", version_base="1.3")
     def _run(cfg: DictConfig) -> dict[str, float]:
-        return dispatch(cfg)
+        def _checked() -> dict[str, float]:
+            check_experiment()
+            return dispatch(cfg)
+
+        return _refuse(_checked)
 
     _run()
+
+
+def _refuse(func: Callable[[], Any]) -> Any:
+    """Run ``func``; a bad config, a locked run dir or an empty result ends the command with a one-line error."""
+    from quotecontra.runpaths import RunLockedError
+    from quotecontra.stages import EmptyOutputError
+    from quotecontra.validate import ConfigError
+
+    try:
+        return func()
+    except (ConfigError, RunLockedError, EmptyOutputError) as exc:
+        raise SystemExit(f"quotecontra: {exc}") from None
 
 
 if __name__ == "__main__":

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
+import stat
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -264,7 +266,12 @@ def _iter_file(path: Path, opts: ReaderOptions) -> Iterator[Article | Skip]:
 
 
 def _iter_jsonl(path: Path, opts: ReaderOptions) -> Iterator[Article | Skip]:
-    with path.open("rb") as fh:
+    try:
+        fh = path.open("rb")
+    except OSError as exc:
+        yield Skip(str(path), f"unreadable: {exc.strerror}")
+        return
+    with fh:
         for lineno, raw in enumerate(fh, 1):
             source = f"{path}:{lineno}"
             if not raw.strip():
@@ -286,6 +293,34 @@ def _iter_jsonl(path: Path, opts: ReaderOptions) -> Iterator[Article | Skip]:
             yield make_article(article_id, obj["text"], source, opts, title=str(obj.get("title") or ""), meta=meta)
 
 
+def list_input_files(folder: Path, suffixes: set[str], report: ReadReport) -> list[Path]:
+    """The article files under ``folder`` (recursively, sorted); what cannot be read becomes a logged skip.
+
+    An unreadable subfolder, and a pipe, socket or broken link with an article suffix, are skips with the reason
+    rather than a crash or a silent gap (a pipe would also block the reader).
+    """
+    files: list[Path] = []
+
+    def unreadable(err: OSError) -> None:
+        report.add_skip(Skip(str(err.filename), f"unreadable folder: {err.strerror}"))
+
+    for root, _, names in os.walk(folder, onerror=unreadable):
+        for name in names:
+            p = Path(root, name)
+            if p.suffix.lower() not in suffixes:
+                continue
+            try:
+                regular = stat.S_ISREG(p.stat().st_mode)
+            except OSError as exc:
+                report.add_skip(Skip(str(p), f"unreadable: {exc.strerror}"))
+                continue
+            if regular:
+                files.append(p)
+            else:
+                report.add_skip(Skip(str(p), "not a regular file: a pipe, socket or device"))
+    return sorted(files)
+
+
 def iter_articles(input_path: str | Path, opts: ReaderOptions, report: ReadReport | None = None) -> Iterator[Article]:
     """Stream articles from a folder, a .jsonl file or an HTML file; skips go to ``report``.
 
@@ -300,8 +335,8 @@ def iter_articles(input_path: str | Path, opts: ReaderOptions, report: ReadRepor
         suffixes = {"txt": TEXT_SUFFIXES, "html": HTML_SUFFIXES, "jsonl": JSONL_SUFFIXES}.get(
             fmt, TEXT_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES
         )
-        files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
-        if not files:
+        files = list_input_files(path, suffixes, report)
+        if not files and not report.skips:
             raise FileNotFoundError(f"input={input_path} holds no {sorted(suffixes)} files")
     else:
         files = [path]

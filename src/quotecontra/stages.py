@@ -1,8 +1,11 @@
 """The stage graph: what each stage reads, writes and depends on, and the runner that skips unchanged stages.
 
 Like a DVC stage, each :class:`StageSpec` declares its inputs, outputs and the config keys that matter to it.
-A stage whose input digests and config slice equal the last run's (and whose outputs exist) is skipped; pass
-``force=true`` to rerun it anyway. Stage logic lives in the stage modules and knows no MLflow run handling.
+A stage whose input digests and config slice equal the last run's, whose last run finished and whose outputs
+still have the digests it recorded, is skipped; pass ``force=true`` to rerun it anyway. One run at a time works
+in a run dir (:class:`~quotecontra.runpaths.RunLock`), and a stage refuses to replace its outputs with an empty
+result unless ``allow_empty=true`` (:mod:`quotecontra.stage_guard`). Stage logic lives in the stage modules and
+knows no MLflow run handling.
 """
 
 from __future__ import annotations
@@ -19,7 +22,17 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from quotecontra.runpaths import RunPaths
+from quotecontra.runpaths import RunPaths, locked
+from quotecontra.stage_guard import (
+    EmptyOutputError,
+    mark_finished,
+    mark_started,
+    materialize_input,
+    read_record,
+    require_output,
+    rerun_reason,
+    restore_record,
+)
 from quotecontra.tracking import Tracker, file_digest, is_main_process, run_url, stage_run
 
 log = logging.getLogger(__name__)
@@ -33,6 +46,8 @@ class StageResult:
     metrics: dict[str, float] = field(default_factory=dict)
     outputs: list[Path] = field(default_factory=list)
     summary: list[str] = field(default_factory=list)
+    # How much the stage produced (articles, pairs, training steps); 0 fails unless allow_empty=true.
+    count: float | None = None
 
 
 @dataclass(frozen=True)
@@ -77,7 +92,7 @@ STAGES: dict[str, StageSpec] = {
             "quote records -> natural + synthetic pairs (pairs/: DatasetDict, parquet, dataset card)",
             inputs=lambda c: [_p(c).quotes, _p(c).articles, *_gold_inputs(c)],
             outputs=lambda c: [_p(c).pairs],
-            config_keys=("pairs", "seed"),
+            config_keys=("pairs", "seed", "annotate.spacy_model", "input"),
         ),
         StageSpec(
             "train",
@@ -85,7 +100,7 @@ STAGES: dict[str, StageSpec] = {
             "pairs -> fine-tuned classifier or baseline (model/)",
             inputs=lambda c: [_p(c).pairs],
             outputs=lambda c: [_p(c).model],
-            config_keys=("model", "train", "nli", "seed"),
+            config_keys=("model", "train", "nli", "seed", "data.shared_dir"),
         ),
         StageSpec(
             "evaluate",
@@ -93,7 +108,7 @@ STAGES: dict[str, StageSpec] = {
             "model + pairs -> metrics.json, plots/ (synthetic, natural, CAD, Breaking NLI)",
             inputs=lambda c: [_p(c).model, _p(c).pairs],
             outputs=lambda c: [_p(c).metrics],
-            config_keys=("evaluate", "seed"),
+            config_keys=("evaluate", "seed", "data.shared_dir", "train.bf16", "train.eval_batch_size"),
         ),
         StageSpec(
             "report",
@@ -104,7 +119,7 @@ STAGES: dict[str, StageSpec] = {
                 _p(c).root / "contradictions.jsonl",
                 *(_p(c).root / f"contradictions.{f}" for f in c.report.formats),
             ],
-            config_keys=("report",),
+            config_keys=("report", "train.bf16", "train.eval_batch_size"),
         ),
         StageSpec(
             "export",
@@ -162,18 +177,30 @@ def _record_path(spec: StageSpec, cfg: DictConfig) -> Path:
     return _p(cfg).stages / f"{spec.name}.json"
 
 
+__all__ = ["STAGES", "EmptyOutputError", "StageResult", "StageSpec", "require_output", "run_all", "run_stage"]
+
+
 def run_stage(name: str, cfg: DictConfig) -> dict[str, float]:
-    """Run one stage inside its MLflow run, skipping it when nothing it depends on changed."""
+    """Run one stage inside its MLflow run (holding its run dir's lock), skipping it when nothing changed."""
     spec = STAGES[name]
-    sig = signature(spec, cfg)
     record = _record_path(spec, cfg)
-    previous = json.loads(record.read_text()) if record.exists() else {}
-    unchanged = (
-        sig is not None
-        and not cfg.force
-        and previous.get("signature") == sig
-        and all(p.exists() for p in spec.outputs(cfg))
-    )
+    roots = sorted({str(Path(str(cfg.run_dir)).resolve()), str(record.parent.parent.resolve())})
+    with locked(roots[0], is_main_process()) as lock, locked(roots[-1], is_main_process() and len(roots) > 1):
+        if lock is not None:
+            lock.note(stage=name)
+        if Path(str(cfg.input)) in spec.inputs(cfg):
+            cfg = materialize_input(cfg)
+        return _run_stage(spec, cfg, record)
+
+
+def _run_stage(spec: StageSpec, cfg: DictConfig, record: Path) -> dict[str, float]:
+    name = spec.name
+    sig = signature(spec, cfg)
+    previous = read_record(record)
+    reason = rerun_reason(previous, sig, spec.outputs(cfg), bool(cfg.force))
+    unchanged = reason is None
+    if previous and reason:
+        log.info("[%s] runs: %s", name, reason)
     t0 = time.perf_counter()
     with stage_run(cfg, name) as tracker:
         if unchanged:
@@ -191,19 +218,22 @@ def run_stage(name: str, cfg: DictConfig) -> dict[str, float]:
                     f"stage '{name}' needs {', '.join(missing)}: run the stage that writes it first "
                     f"(quotecontra all run_dir={cfg.run_dir})"
                 )
-            result = spec.load()(cfg, tracker)
+            if sig is not None and is_main_process():
+                mark_started(record, sig)
+            try:
+                result = spec.load()(cfg, tracker)
+            except EmptyOutputError:
+                if sig is not None and is_main_process():
+                    restore_record(record, previous)  # the stage refused before writing: its outputs are intact
+                raise
+            if result.count is not None and is_main_process():
+                require_output(cfg, name, result.count, "results", "the stage record is not updated, so it reruns")
             tracker.log_metrics(result.metrics)
             for out in result.outputs:
                 tracker.log_artifact(out)
             tracker.set_tags({"skipped": "false", "signature": sig or ""})
             if sig is not None and is_main_process():
-                record.parent.mkdir(parents=True, exist_ok=True)
-                record.write_text(
-                    json.dumps(
-                        {"signature": sig, "metrics": result.metrics, "outputs": [str(p) for p in result.outputs]},
-                        indent=2,
-                    )
-                )
+                mark_finished(record, sig, result.metrics, result.outputs, spec.outputs(cfg))
         elapsed = time.perf_counter() - t0
         if is_main_process():
             _print_summary(name, result, elapsed, run_url(tracker, cfg))
@@ -221,9 +251,11 @@ def _print_summary(name: str, result: StageResult, elapsed: float, run: str) -> 
 def run_all(cfg: DictConfig) -> dict[str, float]:
     """annotate -> pairs -> train -> evaluate -> export, each a nested MLflow run under one parent."""
     metrics: dict[str, float] = {}
-    with stage_run(cfg, "all") as parent:
-        for name, spec in STAGES.items():
-            if spec.in_all:
-                metrics.update({f"{name}/{k}": v for k, v in run_stage(name, cfg).items()})
-        parent.log_metrics(metrics)
+    with locked(cfg.run_dir, is_main_process()):
+        cfg = materialize_input(cfg)  # a piped input is read once, before any stage digests it
+        with stage_run(cfg, "all") as parent:
+            for name, spec in STAGES.items():
+                if spec.in_all:
+                    metrics.update({f"{name}/{k}": v for k, v in run_stage(name, cfg).items()})
+            parent.log_metrics(metrics)
     return metrics

@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 import os
+import stat
 import subprocess
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -50,15 +51,31 @@ def git_commit(cwd: Path | None = None) -> str:
 
 
 def file_digest(path: Path, chunk: int = 1 << 20) -> str:
-    """sha256 of a file, or of a folder's files (names and bytes), shortened to 16 hex digits."""
+    """sha256 of a file, or of a folder's files (names and bytes), shortened to 16 hex digits.
+
+    Never fails and never consumes a stream: an unreadable file or folder, a pipe or a broken link counts by its
+    name and what it is, not its bytes (the reader logs such inputs as skips).
+    """
     h = hashlib.sha256()
     path = Path(path)
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    if path.is_dir():
+        unreadable: list[OSError] = []
+        files = sorted(Path(root, n) for root, _, names in os.walk(path, onerror=unreadable.append) for n in names)
+        for err in sorted(unreadable, key=lambda e: str(e.filename)):
+            h.update(f"{err.filename}\0unreadable folder: {err.strerror}".encode())
+    else:
+        files = [path]
     for f in files:
         h.update(str(f.relative_to(path) if path.is_dir() else f.name).encode())
-        with f.open("rb") as fh:
-            while block := fh.read(chunk):
-                h.update(block)
+        try:
+            if not stat.S_ISREG(f.stat().st_mode):
+                h.update(b"\0not a regular file")
+                continue
+            with f.open("rb") as fh:
+                while block := fh.read(chunk):
+                    h.update(block)
+        except OSError as exc:
+            h.update(f"\0unreadable: {exc.strerror}".encode())
     return h.hexdigest()[:16]
 
 

@@ -142,6 +142,8 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
     """Read ``cfg.input``, annotate every article, write articles.jsonl, quotes.jsonl and the report."""
     from tqdm import tqdm
 
+    from quotecontra.runpaths import temp_path
+    from quotecontra.stage_guard import allow_empty, require_output
     from quotecontra.stages import StageResult
 
     paths = RunPaths.of(cfg.run_dir)
@@ -149,7 +151,9 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
     if str(cfg.annotate.backend) == "ray":  # scale-out hook: same outputs on a Ray cluster (quotecontra.scale)
         from quotecontra.scale import annotate_ray
 
-        return annotate_ray(cfg, tracker)
+        result = annotate_ray(cfg, tracker)
+        result.count = result.metrics.get("articles")  # the runner refuses 0 articles (after the Ray writers)
+        return result
     if str(cfg.annotate.backend) != "local":
         raise NotImplementedError(f"annotate.backend={cfg.annotate.backend!r}: only 'local' is available here")
     input_path = Path(cfg.input)
@@ -180,8 +184,7 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
         return nlp
 
     paths.root.mkdir(parents=True, exist_ok=True)
-    art_tmp = paths.articles.with_suffix(".jsonl.tmp")
-    quo_tmp = paths.quotes.with_suffix(".jsonl.tmp")
+    art_tmp, quo_tmp = temp_path(paths.articles), temp_path(paths.quotes)  # unique: no run shares another's
     failed = {aid for aid, _ in errors}
     with art_tmp.open("w", encoding="utf-8") as af, quo_tmp.open("w", encoding="utf-8") as qf:
         stream = annotate_articles(
@@ -209,6 +212,10 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
                 if article.id not in failed:
                     cache.put(article, quotes)
             last = time.perf_counter()
+    if n_articles == 0 and not allow_empty(cfg):
+        art_tmp.unlink(missing_ok=True)
+        quo_tmp.unlink(missing_ok=True)
+        require_output(cfg, "annotate", 0, "articles", f"input={cfg.input}: {report.summary()}")
     art_tmp.replace(paths.articles)
     quo_tmp.replace(paths.quotes)
     elapsed = time.perf_counter() - t0
@@ -240,4 +247,9 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
         summary.append(f"{cache.hits} articles unchanged: records reused from {paths.annotate_cache}")
     if parsed_words:
         summary.append(f"parsed {parsed_words} words at {words_per_s:,.0f} words/s")
-    return StageResult(metrics=metrics, outputs=[paths.quotes, paths.articles, paths.annotate_report], summary=summary)
+    return StageResult(
+        metrics=metrics,
+        outputs=[paths.quotes, paths.articles, paths.annotate_report],
+        summary=summary,
+        count=n_articles,
+    )

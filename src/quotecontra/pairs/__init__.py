@@ -360,6 +360,7 @@ def run(cfg: DictConfig, tracker) -> Any:
     from quotecontra.pairs.card import render_card
     from quotecontra.records import read_jsonl
     from quotecontra.runpaths import RunPaths
+    from quotecontra.stage_guard import require_output
     from quotecontra.stages import StageResult
 
     paths = RunPaths.of(cfg.run_dir)
@@ -375,6 +376,8 @@ def run(cfg: DictConfig, tracker) -> Any:
     nlp = spacy.load(cfg.annotate.spacy_model)
     opts = options_from(cfg)
     result = build_dataset(quotes, articles, gold, nlp, opts)
+    made = sum(len(result.splits[s]) for s in SPLITS) + len(result.candidates)  # gold pairs are not the corpus's
+    require_output(cfg, "pairs", made, "pairs", f"{len(result.claims)} claims from {len(quotes)} quote records")
     config_yaml = OmegaConf.to_yaml(
         OmegaConf.create({"seed": cfg.seed, "pairs": OmegaConf.to_container(cfg.pairs, resolve=True)})
     )
@@ -406,4 +409,4 @@ def run(cfg: DictConfig, tracker) -> Any:
             f"tfidf pair {100 * b['tfidf_pair']:.1f}%, majority {100 * b['majority']:.1f}%"
         )
     summary += [f"WARNING: {w}" for w in result.warnings]
-    return StageResult(metrics=metrics, outputs=outputs, summary=summary)
+    return StageResult(metrics=metrics, outputs=outputs, summary=summary, count=made)
