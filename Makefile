@@ -14,14 +14,25 @@ export OMP_WAIT_POLICY := PASSIVE
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+# Extra pip flags, e.g. PIP_EXTRA="--extra-index-url https://download.pytorch.org/whl/cpu" where the CPU torch
+# wheel pinned in constraints.txt is not on the default index.
+PIP_EXTRA ?=
+
+$(STAMP): pyproject.toml constraints.txt
 	@command -v $(PY) >/dev/null || { echo "need $(PY)"; exit 1; }
 	test -d $(VENV) || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e ".[dev]"
+	$(BIN)/pip install -q $(PIP_EXTRA) -c constraints.txt -e ".[dev]"
 	touch $(STAMP)
 
-install: $(STAMP) ## Make .venv and install the package with pinned dependencies (no model hub needed)
+install: $(STAMP) ## Make .venv and install the package with the exact versions of constraints.txt (no model hub needed)
+
+constraints: $(STAMP) ## Rewrite constraints.txt from .venv (after changing dependencies in pyproject.toml)
+	{ sed -n '/^#/p' constraints.txt; $(BIN)/pip freeze --exclude-editable | grep -vi '^quotecontra'; } > constraints.tmp
+	mv constraints.tmp constraints.txt
+
+wheel: $(STAMP) ## Build the wheel into dist/ (configs and sample corpus inside; see README "Install")
+	$(BIN)/pip wheel --no-deps --no-build-isolation -w dist .
 
 run: $(STAMP) ## Run the whole pipeline on the bundled sample corpus (runs/default, mlflow.db)
 	$(BIN)/quotecontra all
@@ -58,4 +69,4 @@ mlflow-ui: $(STAMP) ## Open the MLflow UI on the local store (http://127.0.0.1:5
 clean: ## Remove run outputs (keeps .venv and mlflow.db)
 	rm -rf runs outputs multirun .pytest_cache
 
-.PHONY: help install run test test-all lint format bench reproduce baselines schema mlflow-ui clean
+.PHONY: help install constraints wheel run test test-all lint format bench reproduce baselines schema mlflow-ui clean

@@ -22,17 +22,18 @@ import hydra
 from omegaconf import DictConfig
 
 from quotecontra.config import register_configs
+from quotecontra.console import quiet_console
+from quotecontra.mlflow_uri import TrackingUnavailableError, scrub_override
 from quotecontra.validate import check_experiment, validate, validate_sweep
 
-CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
 log = logging.getLogger("quotecontra")
 
 
 def conf_dir() -> str:
-    """The repo's conf/ (the package is installed editable from its checkout)."""
-    if not CONF_DIR.is_dir():
-        raise SystemExit(f"quotecontra: config folder {CONF_DIR} not found; install the package with `make install`")
-    return str(CONF_DIR)
+    """The configs shipped with the package (the checkout's conf/ in an editable install); see quotecontra.bundled."""
+    from quotecontra.bundled import conf_dir as shipped_conf_dir
+
+    return str(shipped_conf_dir())
 
 
 def _usage() -> str:
@@ -86,6 +87,9 @@ def _flags_first(args: list[str]) -> tuple[list[str], list[str]]:
 
 
 def main(argv: list[str] | None = None) -> None:
+    # Progress bars only on a terminal. It sets the libraries' switches, read when they load: nothing imported
+    # above loads tqdm, transformers, datasets or mlflow.
+    quiet_console()
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in {"-h", "--help", "help"}:
         print(_usage())
@@ -110,6 +114,8 @@ def main(argv: list[str] | None = None) -> None:
         overrides.append("run_dir=${hydra:sweep.dir}/${hydra:job.num}")
     register_configs()
     flags, user_overrides = _flags_first(rest)
+    # Credentials in mlflow.tracking_uri go to MLflow's variables now, so Hydra never saves or prints them.
+    user_overrides = [scrub_override(o) for o in user_overrides]
     sys.argv = [f"quotecontra {stage}", *flags, *overrides, *user_overrides]
     info_only = any(f in {"--cfg", "-c", "--info", "-i", "--help", "-h", "--hydra-help"} for f in flags)
     if multirun and not info_only:
@@ -129,12 +135,13 @@ def main(argv: list[str] | None = None) -> None:
 def _refuse(func: Callable[[], Any]) -> Any:
     """Run ``func``; a bad config, a locked run dir or an empty result ends the command with a one-line error."""
     from quotecontra.runpaths import RunLockedError
+    from quotecontra.scale import MissingExtraError
     from quotecontra.stages import EmptyOutputError
     from quotecontra.validate import ConfigError
 
     try:
         return func()
-    except (ConfigError, RunLockedError, EmptyOutputError) as exc:
+    except (ConfigError, RunLockedError, EmptyOutputError, TrackingUnavailableError, MissingExtraError) as exc:
         raise SystemExit(f"quotecontra: {exc}") from None
 
 

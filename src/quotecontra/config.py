@@ -124,7 +124,8 @@ class PairsConfig:
         "Warn when a shortcut baseline beats the majority rate by more (points).", 10.0, min=0, max=100
     )
     gold_dirs: list[str] = _help(
-        "Gold files whose pairs form the natural test split.", ["data/gold", "${data.shared_dir}/seed/gold.json"]
+        "Gold files whose pairs form the natural test split (data/gold: the shipped copy outside the checkout).",
+        ["${bundled:data/gold}", "${data.shared_dir}/seed/gold.json"],
     )
 
 
@@ -285,7 +286,10 @@ class MlflowConfig:
 @dataclass
 class Config:
     stage: str = _help("Stage being run (set by the CLI).", "all")
-    input: str = _help("Articles: a folder of .txt, a .jsonl file, or an .html file/folder.", "data/samples")
+    input: str = _help(
+        "Articles: a folder of .txt, a .jsonl file, or an .html file/folder (default: the shipped sample corpus).",
+        "${bundled:data/samples}",
+    )
     run_dir: str = _help("Where stages read and write their outputs.", "runs/default")
     seed: int = _help("Seed for every random choice.", 13, min=0, max=2**32 - 1)
     force: bool = _help("Rerun stages even when their inputs did not change.", False)
@@ -313,4 +317,7 @@ class Config:
 
 def register_configs() -> None:
     """Register the root schema; every YAML in conf/ merges into it, so unknown keys fail at start."""
+    from quotecontra.bundled import register_resolver
+
+    register_resolver()  # ${bundled:data/samples}: the sample corpus from any folder, installed or not
     ConfigStore.instance().store(name="base_config", node=Config)

@@ -61,6 +61,23 @@ READ_CPUS = 0.25
 
 
 # ---- the cluster ----------------------------------------------------------------------------------------------
+class MissingExtraError(ImportError):
+    """An optional dependency group of quotecontra is not installed (the CLI prints this one line)."""
+
+
+def import_ray() -> Any:
+    """``ray`` with ``ray.data`` loaded: only backend=ray needs it, so it is the ``[ray]`` extra, imported here."""
+    try:
+        import ray
+        import ray.data  # the submodule the backend uses
+    except ImportError as exc:
+        raise MissingExtraError(
+            f"backend=ray needs Ray Data, which is not installed ({exc}); install the extra: "
+            "pip install 'quotecontra[ray]' (or use backend=local)"
+        ) from None
+    return ray
+
+
 @contextmanager
 def ray_session(address: str | None, num_workers: int) -> Iterator[str]:
     """Join ``address`` or start a local cluster sized to the workers; shut down only what was started here.
@@ -68,7 +85,7 @@ def ray_session(address: str | None, num_workers: int) -> Iterator[str]:
     Yields how the cluster was obtained: ``reused`` (already initialised by the caller), ``joined`` or ``local``.
     A local cluster gets one logical CPU more than the actors so that read tasks always find a slot.
     """
-    import ray
+    ray = import_ray()
 
     if ray.is_initialized():
         _quiet_ray_data()
@@ -94,7 +111,7 @@ def ray_session(address: str | None, num_workers: int) -> Iterator[str]:
 
 def _quiet_ray_data() -> None:
     """Order-preserving execution; Ray's own progress bars off (the driver shows one tqdm bar)."""
-    import ray.data
+    ray = import_ray()
 
     ctx = ray.data.DataContext.get_current()
     ctx.execution_options.preserve_order = True
@@ -366,7 +383,7 @@ class _Tally:
 
 def annotate_ray(cfg: DictConfig, tracker: Tracker) -> StageResult:
     """``annotate.backend=ray``: the annotate stage on a Ray cluster, writing what the local backend writes."""
-    import ray.data
+    ray = import_ray()
     from tqdm import tqdm
 
     from quotecontra.annotate import (
@@ -584,7 +601,7 @@ class PredictActor:
 
 def predict_ray(cfg: DictConfig, tracker: Tracker) -> StageResult:
     """``predict.backend=ray`` with ``predict.file``: label every pair on Ray actors; output as the local stage."""
-    import ray.data
+    ray = import_ray()
     from omegaconf import OmegaConf
     from tqdm import tqdm
 

@@ -10,8 +10,10 @@ import hashlib
 import json
 import logging
 import os
+import re
 import stat
 import subprocess
+import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,9 +23,14 @@ os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("MLFLOW_ENABLE_TELEMETRY", "false")
 os.environ.setdefault("DO_NOT_TRACK", "true")
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
+
+from quotecontra.console import filter_library_warnings
+from quotecontra.mlflow_uri import check_reachable, http_defaults, redact, split_credentials, use_credentials
 
 log = logging.getLogger(__name__)
+# The experiment kind MLflow 3's UI reads: without it an experiment may open in the GenAI (traces) view.
+EXPERIMENT_TAGS = {"mlflow.experimentKind": "custom_model_development"}
 
 
 def flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -109,9 +116,11 @@ class Tracker:
 
 
 class MlflowTracker(Tracker):
-    def __init__(self, run_id: str) -> None:
+    def __init__(self, run_id: str, experiment_id: str | None = None) -> None:
         super().__init__()
         self.run_id = run_id
+        self.experiment_id = experiment_id
+        self.inputs: dict[str, str] = {}  # dataset name -> digest, for the tags of a model version
 
     def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
         import mlflow
@@ -135,8 +144,11 @@ class MlflowTracker(Tracker):
         from mlflow.data.dataset_source_registry import resolve_dataset_source
         from mlflow.data.meta_dataset import MetaDataset
 
-        source = resolve_dataset_source(str(Path(path).resolve()))
+        with warnings.catch_warnings():
+            filter_library_warnings()  # mlflow warns that a local path matches two of its source kinds, every time
+            source = resolve_dataset_source(str(Path(path).resolve()))
         dataset = MetaDataset(source=source, name=name, digest=digest or file_digest(Path(path)))
+        self.inputs[name] = dataset.digest
         mlflow.log_input(dataset, context=context)
 
     def set_tags(self, tags: Mapping[str, str]) -> None:
@@ -152,8 +164,16 @@ class MlflowTracker(Tracker):
             mlflow.log_params(dict(items[i : i + 100]))
 
 
+# A "." that separates name parts (not a decimal point between two digits).
+_DOT_SEPARATOR = re.compile(r"(?<!\d)\.|\.(?!\d)")
+
+
 def _metric_key(key: str) -> str:
-    """MLflow keys allow letters, digits, _ - . / and spaces."""
+    """One metric-name scheme in MLflow: ``<group>/<name>``, "/" the only separator (``synthetic/macro_f1``,
+    ``train/quotes/eval_loss``, ``evaluate/natural/macro_f1`` in the parent run). The stages' own keys (metrics.json,
+    baselines) keep their spelling; "." separators become "/" here. MLflow keys allow letters, digits, _ - . / and
+    spaces."""
+    key = _DOT_SEPARATOR.sub("/", key)
     return "".join(c if c.isalnum() or c in "_-./ " else "_" for c in key)
 
 
@@ -165,18 +185,45 @@ def _artifact_root(tracking_uri: str) -> str | None:
     return None
 
 
-def setup_mlflow(mcfg: DictConfig | Mapping[str, Any]) -> str:
-    """Point MLflow at the configured store and experiment; returns the experiment id."""
-    import mlflow
+_answered: set[str] = set()  # server URIs that answered the probe in this process
 
-    mlflow.set_tracking_uri(mcfg["tracking_uri"])
-    name = mcfg["experiment"]
-    exp = mlflow.get_experiment_by_name(name)
-    if exp is None:
-        exp_id = mlflow.create_experiment(name, artifact_location=_artifact_root(mcfg["tracking_uri"]))
-    else:
-        exp_id = exp.experiment_id
-    mlflow.set_experiment(experiment_id=exp_id)
+
+def setup_mlflow(mcfg: DictConfig | Mapping[str, Any]) -> str:
+    """Point MLflow at the configured store and experiment (tagged as model training); returns the experiment id.
+
+    Credentials in the URI move to MLflow's own variables (MLflow, and so its messages, only see the bare URI),
+    and a server that does not answer raises :class:`~quotecontra.mlflow_uri.TrackingUnavailableError` within
+    seconds instead of retrying for minutes.
+    """
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    from quotecontra.mlflow_uri import TrackingUnavailableError
+
+    filter_library_warnings()
+    http_defaults()
+    # The stage summary prints the run's link itself, without credentials (MLflow's "View run" lines had them).
+    os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
+    uri = use_credentials(str(mcfg["tracking_uri"]))
+    if uri not in _answered:
+        check_reachable(uri)
+        _answered.add(uri)
+    mlflow.set_tracking_uri(uri)
+    name = str(mcfg["experiment"])
+    try:
+        exp = mlflow.get_experiment_by_name(name)
+        if exp is None:
+            exp_id = mlflow.create_experiment(name, artifact_location=_artifact_root(uri), tags=EXPERIMENT_TAGS)
+        else:
+            exp_id = exp.experiment_id
+            client = mlflow.MlflowClient()
+            for key, value in EXPERIMENT_TAGS.items():
+                current = exp.tags.get(key)  # a kind the user chose stays; a missing or UI-inferred one is set
+                if current is None or (current != value and current.endswith("_inferred")):
+                    client.set_experiment_tag(exp_id, key, value)
+        mlflow.set_experiment(experiment_id=exp_id)
+    except MlflowException as exc:
+        raise TrackingUnavailableError(f"MLflow store {redact(uri)} refused: {redact(str(exc))}") from None
     return exp_id
 
 
@@ -188,22 +235,42 @@ def stage_run(cfg: DictConfig, stage: str) -> Iterator[Tracker]:
         return
     import mlflow
 
-    setup_mlflow(cfg.mlflow)
+    from quotecontra import run_meta
+
+    exp_id = setup_mlflow(cfg.mlflow)
     parent = mlflow.active_run()
-    with mlflow.start_run(run_name=stage, nested=parent is not None) as run:
-        tracker = MlflowTracker(run.info.run_id)
-        container = OmegaConf.to_container(cfg, resolve=True)
-        assert isinstance(container, dict)
-        tracker.log_params(flatten(container))
-        tags = {"stage": stage, "git_commit": git_commit(), "run_dir": str(Path(cfg.run_dir).resolve())}
+    ctx = run_meta.job_context()
+    name = run_meta.run_name(stage, ctx)
+    with mlflow.start_run(run_name=name, nested=parent is not None) as run:
+        tracker = MlflowTracker(run.info.run_id, exp_id)
+        tracker.log_params(run_meta.stage_params(cfg, stage))
+        mlflow.log_text(run_meta.config_yaml(cfg), "config.yaml")
+        commit = git_commit()
+        tags = {
+            "stage": stage,
+            "git_commit": commit,
+            "run_dir": str(Path(cfg.run_dir).resolve()),
+            "experiment": ctx.experiment or "",
+            "overrides": redact(" ".join(ctx.overrides))[:5000],
+        }
+        if ctx.sweep_job is not None:
+            tags["sweep_job"] = str(ctx.sweep_job)
         if parent is not None:
             tags["parent_run_id"] = parent.info.run_id
         tracker.set_tags(tags)
         yield tracker
+        run_meta.describe_model_versions(
+            mlflow.MlflowClient(), run.info.run_id, cfg, stage, name, commit, tracker.inputs
+        )
 
 
 def run_url(tracker: Tracker, cfg: DictConfig) -> str:
-    """A short pointer to the run for the stage summary."""
+    """A short pointer to the run for the stage summary: the UI link for a server, never its credentials."""
     if tracker.run_id is None:
         return "MLflow disabled"
-    return f"MLflow run {tracker.run_id} ({cfg.mlflow.tracking_uri}, experiment {cfg.mlflow.experiment})"
+    bare = split_credentials(str(cfg.mlflow.tracking_uri))[0]
+    exp_id = getattr(tracker, "experiment_id", None)
+    if bare.startswith(("http://", "https://")) and exp_id is not None:
+        link = f"{bare.rstrip('/')}/#/experiments/{exp_id}/runs/{tracker.run_id}"
+        return redact(f"MLflow run {tracker.run_id} at {link} (experiment {cfg.mlflow.experiment})")
+    return redact(f"MLflow run {tracker.run_id} ({bare}, experiment {cfg.mlflow.experiment})")

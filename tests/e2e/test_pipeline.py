@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -66,6 +67,8 @@ def test_every_stage_wrote_its_outputs(pipeline_run) -> None:
 def test_mlflow_parent_with_one_nested_run_per_stage(pipeline_run) -> None:
     from mlflow.tracking import MlflowClient
 
+    from quotecontra.run_meta import config_keys
+
     base, _ = pipeline_run
     client = MlflowClient(tracking_uri=f"sqlite:///{base}/mlflow.db")
     exp = client.get_experiment_by_name("quotecontra")
@@ -84,15 +87,35 @@ def test_mlflow_parent_with_one_nested_run_per_stage(pipeline_run) -> None:
         "report",
         "train",
     ]
+    assert exp.tags["mlflow.experimentKind"] == "custom_model_development"  # not opened as a GenAI experiment
+    assert parent.info.run_name == "all · smoke · input=corpus"
     for child in children:
+        stage = child.data.tags["stage"]
         assert child.info.status == "FINISHED"
-        assert child.data.params["model.kind"] == "tiny_bert"
+        reads_input = "input" in config_keys(stage)  # a run name shows the overrides within the stage's slice
+        assert child.info.run_name == f"{stage} · smoke" + (" · input=corpus" if reads_input else "")
+        assert child.data.params["stage"] == stage  # its own stage, not `all`
         assert child.data.tags["git_commit"]
-        assert child.data.metrics, f"{child.data.tags['stage']} logged no metrics"
-        assert client.list_artifacts(child.info.run_id), f"{child.data.tags['stage']} logged no artifacts"
-    annotate = next(r for r in children if r.data.tags["stage"] == "annotate")
-    assert annotate.inputs.dataset_inputs, "annotate did not log its input dataset"
+        assert child.data.metrics, f"{stage} logged no metrics"
+        dotted = [k for k in child.data.metrics if re.search(r"(?<!\d)\.|\.(?!\d)", k)]
+        assert not dotted, f"{stage}: metric names outside the <group>/<name> scheme: {dotted}"
+        artifacts = {a.path for a in client.list_artifacts(child.info.run_id)}
+        assert "config.yaml" in artifacts and len(artifacts) > 1, f"{stage} logged no artifacts"
+    by_stage = {r.data.tags["stage"]: r for r in children}
+    assert by_stage["train"].data.params["model.kind"] == "tiny_bert"
+    assert "model.kind" not in by_stage["annotate"].data.params  # params: the stage's own config slice
+    assert any(k.startswith("annotate.") for k in by_stage["annotate"].data.params)
+    assert by_stage["annotate"].inputs.dataset_inputs, "annotate did not log its input dataset"
     assert parent.data.metrics
+
+
+def test_logs_are_quiet_in_a_file(pipeline_run) -> None:
+    """Output not on a terminal: no progress-bar frames, no repeated mlflow warning (issue 14.2)."""
+    _, res = pipeline_run
+    both = res.stdout + res.stderr
+    assert "\r" not in both and "it/s]" not in both, "progress bars drawn into a pipe"
+    assert "interpreted in multiple ways" not in both
+    assert "View run" not in both
 
 
 def test_second_run_skips_unchanged_stages(pipeline_run) -> None:
