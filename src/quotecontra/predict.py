@@ -40,6 +40,18 @@ def resolve_registered(uri: str) -> str:
     return f"models:/{name}/{max(int(v.version) for v in versions)}"
 
 
+def registered_calibration(uri: str) -> dict[str, Any] | None:
+    """The temperature and threshold a registered version was trained with (its tag), validated like the file."""
+    from mlflow import MlflowClient
+
+    from quotecontra.calibrate import validate_calibration
+    from quotecontra.train import CALIBRATION_TAG
+
+    name, version = uri.removeprefix("models:/").split("/")
+    raw = MlflowClient().get_model_version(name, version).tags.get(CALIBRATION_TAG)
+    return validate_calibration(json.loads(raw), f"{uri} tag {CALIBRATION_TAG}") if raw else None
+
+
 def load_model(spec: str, cfg: DictConfig) -> Classifier:
     """A registry URI (downloaded to a temp dir) or a local run/model dir."""
     if spec.startswith("models:/") or spec.startswith("runs:/"):
@@ -49,7 +61,10 @@ def load_model(spec: str, cfg: DictConfig) -> Classifier:
         uri = resolve_registered(spec) if spec.startswith("models:/") else spec
         local = mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=tempfile.mkdtemp(prefix="qc-model-"))
         log.info("loaded %s from %s", uri, local)
-        return load_classifier(local)
+        clf = load_classifier(local)
+        if spec.startswith("models:/"):
+            clf.calibration = registered_calibration(uri)
+        return clf
     path = Path(spec)
     if not path.exists():
         raise FileNotFoundError(f"predict.model={spec!r}: no such dir and not a models:/ URI")

@@ -7,6 +7,7 @@ runs (``report_to="none"``): everything is logged through the stage's tracker so
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import random
@@ -20,6 +21,7 @@ from typing import Any
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
+from quotecontra.calibrate import read_calibration
 from quotecontra.models import (
     SKLEARN_KINDS,
     TRANSFORMER_KINDS,
@@ -39,6 +41,8 @@ from quotecontra.tracking import Tracker, is_main_process
 log = logging.getLogger(__name__)
 
 Row = dict[str, Any]
+# Registered model versions carry the crossval stage's temperature and threshold under this tag (JSON).
+CALIBRATION_TAG = "quotecontra.calibration"
 # What the logged MLflow model needs to load and run: pinned to the versions it was trained with.
 MODEL_REQUIREMENTS = ("torch", "transformers", "tokenizers", "accelerate", "numpy", "safetensors")
 
@@ -48,7 +52,9 @@ def labelled_rows(ds: Any) -> list[Row]:
     rows = []
     for r in ds:
         if r.get("label") in LABELS and r.get("premise") and r.get("hypothesis"):
-            rows.append({k: r.get(k) for k in ("id", "premise", "hypothesis", "label", "origin", "group", "target", "split")})
+            rows.append(
+                {k: r.get(k) for k in ("id", "premise", "hypothesis", "label", "origin", "group", "target", "split")}
+            )
     return rows
 
 
@@ -261,6 +267,12 @@ def log_model(clf: TransformerClassifier, registered: str | None) -> str | None:
         pip_requirements=pip_requirements(),
         registered_model_name=registered or None,
     )
+    version = getattr(info, "registered_model_version", None)
+    if registered and version is not None and clf.calibration is not None:
+        # the flavor folder holds weights and tokenizer only: the decision rule travels as a version tag
+        mlflow.MlflowClient().set_model_version_tag(
+            registered, str(version), CALIBRATION_TAG, json.dumps(clf.calibration)
+        )
     return str(info.model_uri)
 
 
@@ -358,6 +370,7 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
     calibration = paths.root / "calibration.json"
     if cfg.crossval.enabled and calibration.exists():
         shutil.copy2(calibration, paths.model / "calibration.json")  # evaluate, predict and report apply it
+        clf.calibration = read_calibration(paths.model / "calibration.json")
     summary = [
         f"{cfg.model.kind}: {int(metrics['n_train'])} training pairs ({int(metrics['n_nli'])} external NLI), "
         f"labels {dict(Counter(r['label'] for r in pairs.get('train', [])))}"
