@@ -195,3 +195,13 @@ def test_jsonl_records_of_tricky_ids_read_back(tmp_path):
     arts, _ = _crafted_records(ids)
     write_jsonl(tmp_path / "a.jsonl", arts)
     assert [a.id for a in read_jsonl(tmp_path / "a.jsonl", Article)] == ids
+
+
+def test_ids_that_differ_only_in_case_do_not_share_a_gold_file():
+    """Bridge.json and bridge.json are one file on Windows and macOS: the second is refused, named by its task."""
+    from quotecontra.export.label_studio import gold_file_names
+
+    docs = {"bridge": {"label_studio_task": "1"}, "Bridge": {"label_studio_task": "2"}, "clinic": {}}
+    names, errors = gold_file_names(docs)
+    assert names == {"Bridge": "Bridge.json", "clinic": "clinic.json"}
+    assert [e.task for e in errors] == ["1"] and "Bridge.json" in errors[0].message

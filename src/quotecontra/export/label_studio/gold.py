@@ -185,8 +185,8 @@ def gold_file_names(docs: Mapping[str, Mapping[str, Any]]) -> tuple[dict[str, st
             errors.append(
                 TaskError(
                     str(docs[aid].get("label_studio_task")),
-                    f"article {aid!r:.80} would be written to {name}, the gold file of article {other!r:.80} "
-                    "(file names ignore case on some systems): not written; give one of them another id",
+                    f"article {aid!r:.80} would be written to {name}, which is {names[other]} of article "
+                    f"{other!r:.80} where file names ignore case: not written; give one of them another id",
                 )
             )
             continue
