@@ -160,8 +160,9 @@ def materialize_input(cfg: DictConfig) -> DictConfig:
     Digesting a pipe consumed it and the reader then got 0 articles; the copy is digested and read like any file,
     and re-running with the same bytes piped in skips the stage as unchanged.
     """
-    src = Path(str(cfg.input))
-    if not is_stream(src):
+    dash = str(cfg.input) == "-"  # input=- is stdin, whatever stdin is
+    src = Path("/dev/stdin") if dash else Path(str(cfg.input))
+    if not dash and not is_stream(src):
         return cfg
     paths = RunPaths.of(str(cfg.run_dir))
     paths.root.mkdir(parents=True, exist_ok=True)

@@ -46,6 +46,37 @@ def test_fifo_input_is_read_once_into_the_run_dir(make_cfg, tmp_path: Path) -> N
     assert file_digest(fifo)  # digesting the pipe itself neither blocks nor reads it
 
 
+DASH = textwrap.dedent(
+    """
+    import sys
+    from hydra import compose, initialize_config_dir
+    from quotecontra.cli import conf_dir
+    from quotecontra.config import register_configs
+    from quotecontra.stage_guard import materialize_input
+
+    register_configs()
+    with initialize_config_dir(config_dir=conf_dir(), version_base="1.3"):
+        cfg = compose("config", overrides=["input=-", f"run_dir={sys.argv[1]}", "mlflow.enabled=false"])
+    print(materialize_input(cfg).input)
+    """
+)
+
+
+def test_dash_input_reads_stdin_even_when_it_is_a_file(tmp_path: Path) -> None:
+    """``input=- < a.jsonl``: stdin is a regular file here, but '-' names no file, so it is copied as well."""
+    src = tmp_path / "a.jsonl"
+    src.write_text(LINES)
+    with src.open("rb") as stdin:
+        res = subprocess.run(
+            [sys.executable, "-c", DASH, str(tmp_path / "run")], stdin=stdin, cwd=ROOT, capture_output=True,
+            text=True, timeout=120,
+        )  # fmt: skip
+    assert res.returncode == 0, res.stderr[-2000:]
+    copy = Path(res.stdout.strip().splitlines()[-1])
+    assert copy == tmp_path / "run" / "input" / "stdin.jsonl"  # suffix sniffed: the text starts with '{'
+    assert copy.read_text() == LINES
+
+
 @pytest.mark.slow
 def test_piped_stdin_annotates_and_an_identical_pipe_skips(tmp_path: Path) -> None:
     src = tmp_path / "a.jsonl"
