@@ -413,7 +413,8 @@ class MlflowConfig:
 class Config:
     stage: str = _help("Stage being run (set by the CLI).", "all")
     input: str = _help(
-        "Articles: a folder of .txt, a .jsonl file, or an .html file/folder (default: the shipped sample corpus).",
+        "Articles: a folder of .txt, a .jsonl file, or an .html file/folder (default: the shipped sample corpus); "
+        "- or /dev/stdin reads a pipe, kept in run_dir/input.",
         "${bundled:data/samples}",
     )
     run_dir: str = _help("Where stages read and write their outputs.", "runs/default")
