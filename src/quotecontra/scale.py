@@ -303,10 +303,9 @@ class AnnotateActor:
             failed = len(errors) > 0 and errors[-1][0] == art.id
             errors_out[i] = errors.pop()[1] if failed else ""
             cached[i] = id(art) in hits
-            if not cached[i]:
+            if not cached[i] and not failed:  # a skipped article's words were not annotated (as the local stage)
                 words[i] = len(art.text.split())
-                if not failed:
-                    self.cache.put(art, records)
+                self.cache.put(art, records)
             quotes[i] = "".join(q.model_dump_json() + "\n" for q in records)
             n_quotes[i] = len(records)
         return {
@@ -491,7 +490,7 @@ def annotate_ray(cfg: DictConfig, tracker: Tracker) -> StageResult:
         "articles_per_s": float(articles_per_s),
     }
     summary = [
-        _summary_line(tally.n_articles, types, report, len(errors)),
+        _summary_line(tally.n_articles, types, report, errors),
         f"ray backend: {workers} workers ({how} cluster), {articles_per_s:.1f} articles/s, "
         f"parquet shards in {paths.root / 'quotes_parquet'}",
     ]

@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from quotecontra.annotate.cues import lexicon_digest
-from quotecontra.annotate.extract import AnnotateOptions, annotate_articles, annotate_doc, build_nlp
+from quotecontra.annotate.extract import AnnotateOptions, annotate_doc, build_nlp
 from quotecontra.annotate.marks import span_text
+from quotecontra.annotate.stream import annotate_articles
 from quotecontra.readers import ReaderOptions, ReadReport, iter_articles
 from quotecontra.records import Article, Quote
 from quotecontra.runpaths import RunPaths
@@ -103,14 +104,17 @@ def reader_options(cfg: DictConfig) -> ReaderOptions:
     )
 
 
-def _summary_line(n_articles: int, types: Counter[str], report: ReadReport, errors: int) -> str:
+def error_kind(reason: str) -> str:
+    """The kind of an annotate failure: its reason up to the first colon ('annotate error', 'annotate over budget')."""
+    return reason.split(":", 1)[0]
+
+
+def _summary_line(n_articles: int, types: Counter[str], report: ReadReport, errors: list[tuple[str, str]]) -> str:
     total = sum(types.values())
     line = f"{n_articles} articles -> {total} quotes (" + ", ".join(f"{t} {types[t]}" for t in TYPES) + ")"
-    skipped = sum(report.skipped.values()) + errors
+    skipped = sum(report.skipped.values()) + len(errors)
     if skipped:
-        reasons = Counter(report.skipped)
-        if errors:
-            reasons["annotate error"] += errors
+        reasons = Counter(report.skipped) + Counter(error_kind(why) for _, why in errors)
         line += f"; skipped {skipped} (" + ", ".join(f"{why} {n}" for why, n in sorted(reasons.items())) + ")"
     return line
 
@@ -123,10 +127,16 @@ def report_counts(
     n_articles: int,
     cache_hits: int,
 ) -> dict[str, Any]:
-    """The counts every backend (local, Ray) writes into annotate_report.json."""
+    """The counts every backend (local, Ray) writes into annotate_report.json.
+
+    ``annotate_errors``: articles that were read but yielded no records because their parse or rules failed or ran
+    past ``annotate.max_seconds_per_article`` (id and reason); they are also in ``skips``.
+    """
     return {
         "articles": n_articles,
         "articles_with_errors": len(errors),
+        "annotate_errors": [{"id": aid, "kind": error_kind(why), "reason": why} for aid, why in errors],
+        "annotate_errors_by_kind": dict(Counter(error_kind(why) for _, why in errors)),
         "cached_articles": cache_hits,
         "skipped": sum(report.skipped.values()),
         "skipped_by_reason": dict(report.skipped),
@@ -206,10 +216,10 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
             if article.id in cached_ids:
                 cached_ids.discard(article.id)
             else:
-                parsed_words += len(article.text.split())
                 parse_seconds += now - last
                 failed.update(aid for aid, _ in errors)
                 if article.id not in failed:
+                    parsed_words += len(article.text.split())  # a skipped article's words were not annotated
                     cache.put(article, quotes)
             last = time.perf_counter()
     if n_articles == 0 and not allow_empty(cfg):
@@ -242,7 +252,7 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
         "cached_articles": float(cache.hits),
         "words_per_s": float(words_per_s),
     }
-    summary = [_summary_line(n_articles, types, report, n_errors)]
+    summary = [_summary_line(n_articles, types, report, errors)]
     if cache.hits:
         summary.append(f"{cache.hits} articles unchanged: records reused from {paths.annotate_cache}")
     if parsed_words:

@@ -10,16 +10,16 @@ from __future__ import annotations
 import bisect
 import logging
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import chain
 from typing import Any
 
 from spacy.language import Language
 from spacy.tokens import Doc, Token
 
 from quotecontra.annotate.cues import AMBIGUOUS, Lexicon, load_lexicon
+from quotecontra.annotate.limits import MAX_CLAUSE_TOKENS, Budget
 from quotecontra.annotate.marks import Quotation, cut_spans, find_quotations, gaps, paragraphs, span_text
 from quotecontra.annotate.speakers import (
     FIRST_SECOND,
@@ -29,11 +29,12 @@ from quotecontra.annotate.speakers import (
     EntityIndex,
 )
 from quotecontra.annotate.targets import pick_target
+from quotecontra.annotate.tree import Cover, SubtreeIndex
 from quotecontra.records import Article, Quote, QuoteType, quote_id
 
 log = logging.getLogger(__name__)
 
-EXTRACTOR_VERSION = "2"
+EXTRACTOR_VERSION = "3"  # 3: long articles in paragraph windows, clauses capped
 PARAGRAPH_COMPONENT = "quotecontra_paragraphs"
 
 CONFIDENCE = {
@@ -78,6 +79,7 @@ class AnnotateOptions:
     min_indirect_words: int = 3
     batch_size: int = 16
     n_process: int = 1
+    max_seconds_per_article: float = 300.0
 
     @classmethod
     def from_config(cls, acfg: Any) -> AnnotateOptions:
@@ -87,10 +89,11 @@ class AnnotateOptions:
             min_indirect_words=int(acfg.min_indirect_words),
             batch_size=int(acfg.batch_size),
             n_process=int(acfg.n_process),
+            max_seconds_per_article=float(getattr(acfg, "max_seconds_per_article", 300.0)),
         )
 
     def record_settings(self) -> dict[str, Any]:
-        """Only what changes the records: parse parallelism is left out of the cache key."""
+        """Only what changes the records: parse parallelism and the time budget are left out of the cache key."""
         return {
             "spacy_model": self.spacy_model,
             "extra_cues": sorted(self.extra_cues),
@@ -167,15 +170,33 @@ class _Draft:
 
 
 class _Ctx:
-    """Per-article state shared by the rules: text, paragraphs, quotations, token lookup, entity index."""
+    """Per-article state shared by the rules: text, paragraphs, quotations, token lookup, entity index, subtrees.
 
-    def __init__(self, doc: Doc, text: str, lex: Lexicon, options: AnnotateOptions) -> None:
+    ``title``: the first paragraph may be the title (not for the second and later windows of a long article).
+    """
+
+    def __init__(
+        self,
+        doc: Doc,
+        text: str,
+        lex: Lexicon,
+        options: AnnotateOptions,
+        budget: Budget | None = None,
+        title: bool = True,
+    ) -> None:
         self.doc, self.text, self.lex, self.options = doc, text, lex, options
+        self.budget = budget if budget is not None else Budget(0)
+        self.title = title
         self.paras = paragraphs(text)
         self.para_starts = [s for s, _ in self.paras]
         self.body = [not self._headline(i) for i in range(len(self.paras))]
         self.quotations = [q for q in find_quotations(text, self.paras) if self.body[self.para_of(q.start)]]
+        self.q_starts = sorted(q.start for q in self.quotations)
+        self.q_ends = sorted(q.end for q in self.quotations)
         self.tok_starts = [t.idx for t in doc]
+        self.tree = SubtreeIndex(doc)
+        self.capped = 0  # reported clauses over MAX_CLAUSE_TOKENS, not listed
+        self._sent_subjects: dict[int, list[int]] = {}
         self.quoted: dict[int, Quotation] = {}
         self.mark_positions: set[int] = set()
         for q in self.quotations:
@@ -189,7 +210,7 @@ class _Ctx:
     def _headline(self, i: int) -> bool:
         s, e = self.paras[i]
         line = self.text[s:e].strip()
-        if i == 0 and len(self.paras) > 1:
+        if i == 0 and len(self.paras) > 1 and self.title:
             return True  # the title line
         return line[-1] not in _HEADLINE_END and len(line.split()) < 25 and not _SENT_END_RX.search(line)
 
@@ -207,6 +228,37 @@ class _Ctx:
     def same_para(self, tokens: Iterable[Token], anchor: Token) -> list[Token]:
         lo, hi = self.paras[self.para_of(anchor.idx)]
         return [t for t in tokens if lo <= t.idx < hi]
+
+    def clause(self, root: Token, exclude: Iterable[Token] = ()) -> list[Token] | None:
+        """``root``'s subtree minus the subtrees of ``exclude``, in order; None when over ``MAX_CLAUSE_TOKENS``.
+
+        Sized before it is listed, so a cue whose clause holds a whole chain of nested reports costs nothing.
+        """
+        drop = [t.i for t in exclude]
+        if self.tree.kept_size(root.i, drop) > MAX_CLAUSE_TOKENS:
+            self.capped += 1
+            return None
+        doc = self.doc
+        return [doc[i] for i in self.tree.ids(root.i, drop)]
+
+    def sentence_subjects(self, sent_start: int, sent_end: int) -> list[int]:
+        """Subjects (and noun roots) of a sentence outside its reported clauses and quotations, ascending.
+
+        Computed once per sentence: the last-resort speaker rule asks for it once per cue verb.
+        """
+        got = self._sent_subjects.get(sent_start)
+        if got is None:
+            sent = self.doc[sent_start:sent_end]
+            inner: Cover = self.tree.cover(t.i for t in sent if t.dep_ == "ccomp")
+            got = [
+                t.i
+                for t in sent
+                if t.i not in inner
+                and t.i not in self.quoted
+                and (t.dep_ in {"nsubj", "nsubjpass"} or (t.dep_ == "ROOT" and t.pos_ in {"NOUN", "PROPN"}))
+            ]
+            self._sent_subjects[sent_start] = got
+        return got
 
 
 def _is_cue_verb(tok: Token, lex: Lexicon) -> bool:
@@ -260,31 +312,32 @@ def _subject_any(verb: Token, ctx: _Ctx) -> tuple[Token | None, str]:
             return doc[j], "inverted"
     # Last resort: the nearest preceding subject in the sentence that is not inside a reported clause.
     sent = verb.sent
-    inner = {t.i for t in sent if t.dep_ == "ccomp" for t in t.subtree}
-    for t in reversed(doc[sent.start : verb.i]):
-        if t.i in inner or t.i in ctx.quoted:
-            continue
-        if t.dep_ in {"nsubj", "nsubjpass"} or (t.dep_ == "ROOT" and t.pos_ in {"NOUN", "PROPN"}):
-            return t, "sentence-subject"
+    subjects = ctx.sentence_subjects(sent.start, sent.end)
+    k = bisect.bisect_left(subjects, verb.i)
+    if k > 0:
+        return doc[subjects[k - 1]], "sentence-subject"
     return None, "none"
 
 
 def _description(tok: Token, ctx: _Ctx) -> tuple[str, tuple[int, int]]:
     """An unnamed source as written: 'a source familiar with Kremlin thinking' (relative clauses dropped)."""
     lo_char, hi_char = ctx.paras[ctx.para_of(tok.idx)]
-    drop: set[int] = {t.i for t in tok.subtree if not lo_char <= t.idx < hi_char}
-    for t in tok.subtree:
-        if t.i > tok.i and t.i not in drop and t.dep_ in {"relcl", "appos", "acl", "punct", "cc", "conj"}:
-            drop.update(x.i for x in t.subtree)
-    toks = [t for t in tok.subtree if t.i not in drop]
+    doc = tok.doc
+    sub = ctx.tree.ids(tok.i)
+    outside = {i for i in sub if not lo_char <= ctx.tok_starts[i] < hi_char}
+    branches = [
+        i
+        for i in sub
+        if i > tok.i and i not in outside and doc[i].dep_ in {"relcl", "appos", "acl", "punct", "cc", "conj"}
+    ]
+    dropped = ctx.tree.cover(branches)
+    ids = {i for i in sub if i not in outside and i not in dropped}
     # keep a contiguous run around the head
     lo = hi = tok.i
-    ids = {t.i for t in toks}
     while lo - 1 in ids:
         lo -= 1
     while hi + 1 in ids and hi - tok.i < 8:
         hi += 1
-    doc = tok.doc
     while hi > lo and doc[hi].is_punct:
         hi -= 1
     span = doc[lo : hi + 1]
@@ -393,8 +446,11 @@ def _frames(q: Quotation, ctx: _Ctx) -> tuple[tuple[int, int], tuple[int, int]]:
     plo, phi = ctx.paras[p]
     if q.multi_paragraph:
         phi = ctx.paras[ctx.para_of(q.end - 1)][1]
-    prev_end = max((o.end for o in ctx.quotations if o.end <= q.start and o.end > plo), default=plo)
-    next_start = min((o.start for o in ctx.quotations if o.start >= q.end and o.start < phi), default=phi)
+    # the nearest quotation end before q and start after q, inside the paragraph (bisection: many quotations)
+    k = bisect.bisect_right(ctx.q_ends, q.start) - 1
+    prev_end = ctx.q_ends[k] if k >= 0 and ctx.q_ends[k] > plo else plo
+    k = bisect.bisect_left(ctx.q_starts, q.end)
+    next_start = ctx.q_starts[k] if k < len(ctx.q_starts) and ctx.q_starts[k] < phi else phi
     bstart = prev_end
     for m in _SENT_END_RX.finditer(ctx.text, prev_end, q.start):
         bstart = m.end()
@@ -434,7 +490,8 @@ def _direct(ctx: _Ctx) -> tuple[list[_Draft], list[Quotation]]:
     drafts: list[_Draft] = []
     fragments: list[Quotation] = []
     last_in_para: dict[int, _Draft] = {}
-    for q in ctx.quotations:
+    for k, q in enumerate(ctx.quotations):
+        ctx.budget.check(f"quotation {k + 1} of {len(ctx.quotations)}")
         before, after = _frames(q, ctx)
         if _is_fragment(q, before, after, ctx):
             fragments.append(q)
@@ -546,6 +603,7 @@ def _reported(ctx: _Ctx, direct_ids: set[int]) -> list[_Draft]:
     lex = ctx.lex
     min_words = ctx.options.min_indirect_words
     for tok in ctx.doc:
+        ctx.budget.check(f"token {tok.i} of {len(ctx.doc)} (reported clauses)")
         if tok.i in ctx.quoted or not ctx.in_body(tok):
             continue
         low = tok.lemma_.lower()
@@ -559,8 +617,7 @@ def _reported(ctx: _Ctx, direct_ids: set[int]) -> list[_Draft]:
             head = tok.head if tok.head.i != tok.i else tok.sent.root
             if head.pos_ not in {"VERB", "AUX"}:
                 head = tok.sent.root
-            skip = {t.i for t in tok.subtree}
-            content = _content_tokens(t for t in head.subtree if t.i not in skip)
+            content = ctx.clause(head, [tok])
             pattern, rule = "according_to", "according_to"
         elif _is_cue_verb(tok, lex):
             comps = [c for c in tok.children if c.dep_ == "ccomp"]
@@ -569,13 +626,11 @@ def _reported(ctx: _Ctx, direct_ids: set[int]) -> list[_Draft]:
                 has_that = any(c.dep_ == "mark" and c.lower_ == "that" for c in comp.children)
                 if low in AMBIGUOUS and not has_that:
                     continue
-                skip = {t.i for c in comp.children if c.dep_ == "conj" and _is_cue_verb(c, lex) for t in c.subtree}
-                content = _content_tokens(t for t in comp.subtree if t.i not in skip)
+                skip = [c for c in comp.children if c.dep_ == "conj" and _is_cue_verb(c, lex)]
+                content = ctx.clause(comp, skip)
                 pattern = "ccomp" if comp.i > tok.i else "inverted"
             elif tok.dep_ == "parataxis" and low not in AMBIGUOUS:
-                head = tok.head
-                skip = {t.i for t in tok.subtree}
-                content = _content_tokens(t for t in head.subtree if t.i not in skip)
+                content = ctx.clause(tok.head, [tok])
                 pattern = "parenthetical"
             else:
                 continue
@@ -597,11 +652,13 @@ def _reported(ctx: _Ctx, direct_ids: set[int]) -> list[_Draft]:
                 speaker_tok = next((c for c in tok.head.children if c.dep_ == "nsubj"), None)
             if speaker_tok is None:
                 continue
-            content = _content_tokens(clause.subtree)
+            content = ctx.clause(clause)
             pattern, rule = "noun", "cue-subject"
         else:
             continue
-        content = _content_tokens(ctx.same_para(content or [], tok))
+        if content is None:
+            continue  # a clause over MAX_CLAUSE_TOKENS: not a record, and not worth listing
+        content = _content_tokens(ctx.same_para(content, tok))
         if not content or len([t for t in content if not t.is_punct]) < min_words:
             continue
         share, touched = _quoted_share(content, ctx)
@@ -628,7 +685,8 @@ def _fragments(ctx: _Ctx, fragments: list[Quotation], taken: list[_Draft]) -> li
     """Quoted fragments governed by a cue ('dismissed the idea as “unacceptable”') become mixed records."""
     covered = {t.i for d in taken for t in d.tokens}
     out: list[_Draft] = []
-    for q in fragments:
+    for k, q in enumerate(fragments):
+        ctx.budget.check(f"quoted fragment {k + 1} of {len(fragments)}")
         toks = [t for s, e in q.spans for t in ctx.tokens_in(s, e)]
         if not toks or any(t.i in covered for t in toks):
             continue
@@ -646,7 +704,7 @@ def _fragments(ctx: _Ctx, fragments: list[Quotation], taken: list[_Draft]) -> li
         cue = node
         # the cue's complements from the first one to the one that holds the fragment
         comps = [c for c in cue.children if c.i > cue.i and c.dep_ in _COMPLEMENT_DEPS]
-        holder = next((c for c in comps if any(t.i in inside for t in c.subtree)), None)
+        holder = next((c for c in comps if any(ctx.tree.contains(c.i, i) for i in inside)), None)
         if holder is None:
             holder = child if child is not None and child.head.i == cue.i else None
         if holder is None:
@@ -683,18 +741,27 @@ def _dedupe(drafts: list[_Draft]) -> list[_Draft]:
 
 
 # ---- entry points ----------------------------------------------------------------------------------------------
-def annotate_doc(doc: Doc, article: Article, options: AnnotateOptions) -> list[Quote]:
-    """All quote records of one parsed article (``doc.text`` must be ``article.text``)."""
+def annotate_doc(
+    doc: Doc, article: Article, options: AnnotateOptions, budget: Budget | None = None, title: bool = True
+) -> list[Quote]:
+    """All quote records of one parsed article (``doc.text`` must be ``article.text``).
+
+    ``budget``: raises :class:`~quotecontra.annotate.limits.BudgetExceeded` when the article runs past it.
+    ``title``: the first paragraph may be the article's title (False for a later window of a long article).
+    """
     if doc.text != article.text:
         raise ValueError(f"article {article.id}: the Doc's text is not the article's text")
-    ctx = _Ctx(doc, article.text, load_lexicon(options.extra_cues), options)
+    ctx = _Ctx(doc, article.text, load_lexicon(options.extra_cues), options, budget=budget, title=title)
     direct, fragments = _direct(ctx)
     _conversation(direct)
     direct_ids = {id(d.quotation) for d in direct}
     reported = _reported(ctx, direct_ids)
     mixed = _fragments(ctx, fragments, reported)
     records: list[Quote] = []
+    if ctx.capped:
+        log.info("article %s: %d reported clauses over %d tokens not listed", article.id, ctx.capped, MAX_CLAUSE_TOKENS)
     for d in _dedupe(direct + reported + mixed):
+        ctx.budget.check("targets")
         text = span_text(article.text, d.spans)
         anchor = ctx.paras[d.para][0] if d.type == "direct" else d.start
         target = pick_target(d.tokens, ctx.index, d.speaker, anchor, quoted=d.type == "direct")
@@ -717,47 +784,10 @@ def annotate_doc(doc: Doc, article: Article, options: AnnotateOptions) -> list[Q
     return records
 
 
-def annotate_articles(
-    articles: Iterable[Article],
-    nlp: Language | Callable[[], Language],
-    options: AnnotateOptions,
-    known: Callable[[Article], list[Quote] | None] | None = None,
-    errors: list[tuple[str, str]] | None = None,
-) -> Iterator[tuple[Article, list[Quote]]]:
-    """Stream (article, records): each article parsed once by ``nlp.pipe``, in input order, memory flat.
+def __getattr__(name: str) -> Any:
+    """``annotate_articles`` moved to :mod:`quotecontra.annotate.stream` (it imports this module)."""
+    if name == "annotate_articles":
+        from quotecontra.annotate.stream import annotate_articles
 
-    ``nlp`` may be a loader called only when the first article needs parsing; ``known`` returns cached records
-    for an article (its text is then not parsed). An article whose rules fail yields no records and is listed in
-    ``errors`` with the reason; the batch goes on. A pure function over an iterable, so it maps over batches.
-    """
-    stream = iter(articles)
-
-    def tagged() -> Iterator[tuple[str, tuple[Article, list[Quote] | None]]]:
-        for art in stream:
-            cached = known(art) if known is not None else None
-            yield ("" if cached is not None else art.text), (art, cached)
-
-    items = tagged()
-    # Serve leading cached articles without loading spaCy at all (an unchanged corpus never parses).
-    for text, (art, cached) in items:
-        if cached is not None:
-            yield art, cached
-            continue
-        first = (text, (art, cached))
-        break
-    else:
-        return
-    model = nlp if isinstance(nlp, Language) else nlp()
-    for doc, (art, cached) in model.pipe(
-        chain([first], items), as_tuples=True, batch_size=options.batch_size, n_process=options.n_process
-    ):
-        if cached is not None:
-            yield art, cached
-            continue
-        try:
-            yield art, annotate_doc(doc, art, options)
-        except Exception as exc:  # one article's failure must not stop the corpus
-            log.exception("annotate failed on article %s", art.id)
-            if errors is not None:
-                errors.append((art.id, f"annotate error: {type(exc).__name__}: {exc}"))
-            yield art, []
+        return annotate_articles
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
