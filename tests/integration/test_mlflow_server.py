@@ -58,25 +58,37 @@ def mlflow_server(tmp_path: Path):
             proc.wait()
 
 
+TOKEN = "s3cr3t-T0KEN"
+
+
 def test_stage_logs_to_server(mlflow_server: str, tmp_path: Path) -> None:
+    """Logged over HTTP with credentials in the URI (the server ignores them): the token is printed nowhere."""
     from mlflow.tracking import MlflowClient
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     first = sorted((ROOT / "data" / "samples").glob("*.txt"))[0]
     shutil.copy(first, corpus)
+    with_token = mlflow_server.replace("http://", f"http://user:{TOKEN}@")
     res = subprocess.run(
         [
             sys.executable, "-m", "quotecontra.cli", "annotate", f"input={corpus}", f"run_dir={tmp_path / 'run'}",
-            f"mlflow.tracking_uri={mlflow_server}", "mlflow.experiment=server-test",
+            f"mlflow.tracking_uri={with_token}", "mlflow.experiment=server-test",
         ],
         cwd=tmp_path, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert res.returncode == 0, res.stderr[-3000:]
+    assert TOKEN not in res.stdout + res.stderr
+    assert f"at {mlflow_server}/#/experiments/" in res.stdout  # the summary's link to the run, without the token
+    leaked = [p for p in (tmp_path / "run").rglob("*") if p.is_file() and TOKEN.encode() in p.read_bytes()]
+    assert not leaked, f"token written to {leaked}"
     client = MlflowClient(tracking_uri=mlflow_server)
     exp = client.get_experiment_by_name("server-test")
     (run,) = client.search_runs([exp.experiment_id])
     assert run.data.tags["stage"] == "annotate"
     assert run.data.params["input"] == str(corpus)
     assert run.data.metrics["quotes"] > 0
-    assert {a.path for a in client.list_artifacts(run.info.run_id)} >= {"quotes.jsonl"}
+    assert {a.path for a in client.list_artifacts(run.info.run_id)} >= {"quotes.jsonl", "config.yaml"}
+    config = Path(client.download_artifacts(run.info.run_id, "config.yaml", str(tmp_path)))
+    assert TOKEN not in config.read_text()
+    assert exp.tags["mlflow.experimentKind"] == "custom_model_development"
