@@ -73,28 +73,30 @@ def score_sets(clf: TransformerClassifier, sets: dict[str, list[dict]], batch_si
             "contradiction_f1": m["contradiction"]["f1"],
             "labels": dict(Counter(r["label"] for r in rows)),
         }
-        if name in nli_sets.PUBLISHED:
-            out[name]["published"] = nli_sets.PUBLISHED[name]
     return out
 
 
-def model_card(cfg: DictConfig, corpus: nli_sets.NliCorpus, scores: dict[str, Any], train_metrics: dict) -> str:
-    """A short README for the NLI base: data (with licences), training, per-set scores."""
+def model_card(report: dict[str, Any]) -> str:
+    """A short README for the NLI base from its nli_metrics.json: data (with licences), training, per-set scores.
+
+    Published reference figures are looked up when the card is rendered (``nli_sets.PUBLISHED``), not stored with
+    the scores, so ``python -m quotecontra.train_nli OUT_DIR`` re-renders a card without retraining.
+    """
+    st = report["settings"]
     lines = [
         "# quotecontra NLI base",
         "",
-        f"Encoder `{cfg.nli_base.base_model}` fine-tuned for 3-way NLI on {len(corpus.train):,} pairs "
-        f"({int(cfg.nli_base.max_length)} tokens, {float(cfg.nli_base.epochs):g} epoch(s), "
-        f"lr {float(cfg.nli_base.learning_rate):g}, seed {int(cfg.seed)}); {len(corpus.dev)} held-out dev pairs for "
-        f"early stopping; {corpus.duplicates} training pairs dropped as duplicates of each other or of an "
-        "evaluation file.",
+        f"Encoder `{st['base_model']}` fine-tuned for 3-way NLI on {report['n_train']:,} pairs "
+        f"({st['max_length']} tokens, {st['epochs']:g} epoch(s), lr {st['learning_rate']:g}, seed {st['seed']}); "
+        f"{report['n_dev']} held-out dev pairs for early stopping; {report['duplicates']} training pairs dropped as "
+        "duplicates of each other or of an evaluation file.",
         "",
         "## Training data (per set and label)",
         "",
         "| set | entailment | neutral | contradiction | domain | licence |",
         "|---|---|---|---|---|---|",
     ]
-    for name, counts in sorted(corpus.per_set.items()):
+    for name, counts in sorted(report["train"].items()):
         s = nli_sets.get_set(name)
         lines.append(
             f"| {name} | {counts.get('entailment', 0)} | {counts.get('neutral', 0)} | "
@@ -102,20 +104,19 @@ def model_card(cfg: DictConfig, corpus: nli_sets.NliCorpus, scores: dict[str, An
         )
     lines += ["", "## Evaluation (each set's evaluation files, never trained on)", ""]
     lines += [
-        "| set | n | accuracy | macro-F1 | contradiction F1 | published (other training) |",
+        "| set | n | accuracy | macro-F1 | contradiction F1 | published reference (other training) |",
         "|---|---|---|---|---|---|",
     ]
-    for name, m in scores.items():
-        pub = m.get("published")
-        ref = f"{pub['figure']:.2f}: {pub['what']}" if pub else ""
+    for name, m in report["eval"].items():
+        pub = nli_sets.PUBLISHED.get(name)
+        ref = f"{pub['figure']:.3f}: {pub['what']}" if pub else ""
         lines.append(
             f"| {name} | {m['n']} | {m['acc']:.3f} | {m['macro_f1']:.3f} | {m['contradiction_f1']:.3f} | {ref} |"
         )
-    steps = train_metrics.get("nli.steps")
-    if steps is not None:
+    if report.get("steps") is not None:
         lines += [
             "",
-            f"Trained {int(steps)} steps; best dev macro-F1 {train_metrics.get('nli.best_dev_macro_f1', 0):.3f}.",
+            f"Trained {int(report['steps'])} steps; best dev macro-F1 {report.get('best_dev_macro_f1', 0):.3f}.",
         ]
     return "\n".join(lines) + "\n"
 
@@ -188,10 +189,25 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
         "licences": {n: nli_sets.get_set(n).licence for n in corpus.per_set},
     }
     clf.save(model_dir(cfg), meta)
-    report = {"train": corpus.per_set, "n_train": len(corpus.train), "duplicates": corpus.duplicates, "eval": scores}
+    report = {
+        "settings": {
+            "base_model": str(nb.base_model),
+            "max_length": int(nb.max_length),
+            "epochs": float(nb.epochs),
+            "learning_rate": float(nb.learning_rate),
+            "seed": seed,
+        },
+        "train": corpus.per_set,
+        "n_train": len(corpus.train),
+        "n_dev": len(corpus.dev),
+        "duplicates": corpus.duplicates,
+        "steps": metrics.get("nli.steps"),
+        "best_dev_macro_f1": metrics.get("nli.best_dev_macro_f1"),
+        "eval": scores,
+    }
     metrics_path(cfg).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     card = out_dir(cfg) / "README.md"
-    card.write_text(model_card(cfg, corpus, scores, metrics), encoding="utf-8")
+    card.write_text(model_card(report), encoding="utf-8")
     if ckpt.exists():
         clear_dir(ckpt)  # the best weights are saved; checkpoints of a finished base only cost disk
     summary = [
@@ -209,3 +225,12 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
             f"MLflow model {uri}" + (f", registered as {nb.registered_model}" if nb.registered_model else "")
         )
     return StageResult(metrics={k: float(v) for k, v in metrics.items()}, outputs=outputs, summary=summary)
+
+
+if __name__ == "__main__":  # re-render README.md of a built base from its nli_metrics.json
+    import sys
+
+    folder = Path(sys.argv[1] if len(sys.argv) > 1 else "runs/nli_base")
+    saved = json.loads((folder / "nli_metrics.json").read_text(encoding="utf-8"))
+    (folder / "README.md").write_text(model_card(saved), encoding="utf-8")
+    print(f"wrote {folder / 'README.md'}")

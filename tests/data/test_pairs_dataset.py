@@ -66,10 +66,25 @@ def test_every_gold_pair_in_natural_with_its_label(built):
     for g in gold:
         for a, b, label in g.pairs:
             p = natural[f"gold:{g.article.id}:{a}-{b}"]
-            assert p.label == label and p.origin == "gold" and p.split == "natural"
+            # held-out gold only ever tests; the rest may train (cross-validated by article)
+            assert p.label == label and p.origin == "gold"
+            assert p.split == ("heldout" if g.split == "heldout" else "natural")
             assert (p.premise_quote_id, p.hypothesis_quote_id) == (g.quotes[a].id, g.quotes[b].id)
             n += 1
     assert n == len(natural) > 0
+
+
+def test_heldout_gold_never_trains(built):
+    from quotecontra.train import natural_training_rows
+
+    result, gold = built
+    heldout = {g.article.id for g in gold if g.split == "heldout"}
+    assert heldout, "the repo's gold marks some articles heldout"
+    rows = [p.model_dump() for p in result.splits["natural"]]
+    trained = natural_training_rows(rows, repeat=1)
+    assert trained and not {r["group"] for r in trained} & heldout
+    # and no synthetic training pair comes from a held-out article either
+    assert not {p.group for p in result.splits["train"]} & heldout
 
 
 def test_no_duplicates_and_no_gold_leak(built):
@@ -86,7 +101,7 @@ def test_schema_valid(built):
     for s, pairs in result.splits.items():
         for p in pairs:
             Pair.model_validate(p.model_dump())
-            assert p.split == s
+            assert p.split == s or (s == "natural" and p.split == "heldout")
             assert p.label in LABELS
     for p in result.candidates:
         Pair.model_validate(p.model_dump())

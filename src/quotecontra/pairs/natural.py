@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from quotecontra.pairs.claims import Claim
+from quotecontra.pairs.claims import Claim, clean_content
 from quotecontra.records import Article, Pair, Quote, quote_id
 
 log = logging.getLogger(__name__)
@@ -221,14 +221,15 @@ def gold_pairs(gold: GoldArticle, claims: dict[str, Claim]) -> list[Pair]:
     aid = gold.article.id
     for a, b, label in gold.pairs:
         qa, qb = gold.quotes[a], gold.quotes[b]
-        ca, cb = claims.get(qa.id), claims.get(qb.id)
-        if ca is None or cb is None:
+        # A gold pair is never lost: a quote whose claim could not be built (a fragment) keeps its own words.
+        ta, tb = (claims[q.id].claim if q.id in claims else clean_content(q.text) for q in (qa, qb))
+        if not ta or not tb:
             continue
         out.append(
             Pair(
                 id=f"gold:{aid}:{a}-{b}",
-                premise=ca.claim,
-                hypothesis=cb.claim,
+                premise=ta,
+                hypothesis=tb,
                 label=label,
                 origin="gold",
                 premise_quote_id=qa.id,
