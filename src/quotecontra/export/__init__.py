@@ -29,10 +29,10 @@ from quotecontra.export.label_studio import (
     gold_file_names,
     gold_files,
     pair_records,
-    pair_task,
     parse_export,
     quote_id_map,
 )
+from quotecontra.export.select import select_tasks
 from quotecontra.records import Article, Pair, Quote, read_jsonl, write_jsonl
 from quotecontra.runpaths import RunPaths
 from quotecontra.safepath import inside, safe_name
@@ -160,6 +160,7 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
     metrics.update({f"pairs_skipped_{k}": v for k, v in pair_skips.items()})
     outputs: list[Path] = []
     summary: list[str] = []
+    selection: dict[str, Any] | None = None
 
     if "label_studio" in ecfg.formats:
         ls = _fresh(out / "label_studio")
@@ -173,15 +174,28 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
         missing = [src for src in ecfg.label_studio_pairs if src not in pair_splits]
         if missing:
             log.warning("export.label_studio_pairs: %s not found in %s", missing, paths.pairs)
-        if ecfg.max_pair_tasks > 0:
-            chosen = chosen[: ecfg.max_pair_tasks]
-        p_tasks = [pair_task(p, ecfg.model_version) for p in chosen]
+        sel = select_tasks(
+            chosen,
+            str(ecfg.select),
+            int(ecfg.max_pair_tasks),
+            paths.model,
+            ecfg.model_version,
+            int(cfg.seed),
+            int(ecfg.select_per_target),
+            int(ecfg.select_per_article),
+        )
+        p_tasks, selection = sel.tasks, sel.manifest
         _write_json(ls / "quotes_tasks.json", a_tasks)
         (ls / "quotes_config.xml").write_text(QUOTES_CONFIG, encoding="utf-8")
         _write_json(ls / "pairs_tasks.json", p_tasks)
         (ls / "pairs_config.xml").write_text(PAIRS_CONFIG, encoding="utf-8")
         metrics.update({"ls_article_tasks": len(a_tasks), "ls_pair_tasks": len(p_tasks)})
         summary.append(f"label studio: {len(a_tasks)} article tasks, {len(p_tasks)} pair tasks (+ labeling configs)")
+        if selection["strategy"] != "first":
+            summary.append(
+                f"pair tasks chosen by {selection['strategy']}: {selection['batch']} of {selection['pool']} unlabelled "
+                f"pairs, {selection['targets']} targets, {selection['articles']} articles"
+            )
         outputs.append(ls)
 
     qrows = formats.quote_rows(kept_quotes)
@@ -217,6 +231,8 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
         outputs.append(d)
 
     manifest = {"formats": list(ecfg.formats), "counts": metrics, "pair_sources": sorted(pair_splits)}
+    if selection is not None:
+        manifest["selection"] = selection
     outputs.append(_write_json(out / "manifest.json", manifest))
     summary.insert(
         0,
@@ -258,6 +274,7 @@ def import_annotations(cfg: DictConfig, tracker: Tracker) -> StageResult:
     pairs = pair_records(res, quote_id_map(res))
     write_jsonl(Path(ecfg.import_pairs), pairs)
     summary_doc = import_summary(res, src, written)
+    summary_doc["batch"] = batch_info(res, src, str(ecfg.import_split), Path(ecfg.import_pairs), out)
     _write_json(Path(ecfg.import_summary), summary_doc)
 
     c = summary_doc["counts"]
@@ -308,6 +325,26 @@ def read_export(src: Path) -> list[Any]:
             raise ValueError(f"{f}: a Label Studio JSON export is a list of tasks; this file holds something else")
         tasks.extend(doc)
     return tasks
+
+
+def batch_info(res: ImportResult, src: Path, split: str, pairs_file: Path, import_dir: Path) -> dict[str, Any]:
+    """What the pairs stage's lineage says about this import (``pairs.annotations``): source digest, who, when."""
+    from quotecontra.tracking import file_digest
+
+    times = [p.updated_at for p in res.pairs] + [
+        t for a in res.articles for ann in a.annotations for t in (ann.created_at, ann.updated_at)
+    ]
+    times = sorted(str(t) for t in times if t)
+    who = {v for p in res.pairs for v in p.votes} | {ann.annotator for a in res.articles for ann in a.annotations}
+    return {
+        "source_digest": file_digest(src),
+        "split": split,
+        "annotators": sorted(who),
+        "first_annotation": times[0] if times else None,
+        "last_annotation": times[-1] if times else None,
+        "pairs_file": str(pairs_file),
+        "import_dir": str(import_dir),
+    }
 
 
 def import_summary(res: ImportResult, src: Path, written: list[Path]) -> dict[str, Any]:
