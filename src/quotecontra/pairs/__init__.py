@@ -17,6 +17,8 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 from tqdm.auto import tqdm
 
+from quotecontra.pairs.annotation_merge import batch_table, label_candidates, merge_natural, regroup, replace_quotes
+from quotecontra.pairs.annotations import AnnotationBatch
 from quotecontra.pairs.claims import Claim, build_claims
 from quotecontra.pairs.natural import (
     CandidateOptions,
@@ -180,9 +182,12 @@ def build_dataset(
     gold: Sequence[GoldArticle],
     nlp: Any,
     opts: PairsOptions,
+    batches: Sequence[AnnotationBatch] = (),
 ) -> PairsResult:
-    """The whole stage minus I/O."""
+    """The whole stage minus I/O; ``batches`` are the annotation batches of ``pairs.annotations``."""
     skips: Counter[str] = Counter()
+    quotes, replaced = replace_quotes(quotes, batches)  # annotators' records replace the pipeline's, per article
+    articles = {**{g.article.id: g.article for b in batches for g in b.gold}, **articles}
     usable = []
     for q in quotes:
         art = articles.get(q.article_id)
@@ -200,6 +205,10 @@ def build_dataset(
         gclaims, _ = build_claims(list(g.quotes.values()), {g.article.id: g.article}, nlp)
         natural += gold_pairs(g, {c.quote_id: c for c in gclaims})
         exclude_quote_pairs |= {frozenset({g.quotes[a].id, g.quotes[b].id}) for a, b, _ in g.pairs}
+    held_articles = {g.article.id for g in gold if g.split == "heldout"}
+    merged = merge_natural(natural, batches, {c.quote_id: c for c in claims}, held_articles)
+    natural = merged.natural
+    exclude_quote_pairs |= {frozenset({p.premise_quote_id, p.hypothesis_quote_id}) for p in natural}
     natural_keys = {pair_key(p.premise, p.hypothesis) for p in natural}
 
     docs = list(nlp.pipe((c.claim for c in claims), batch_size=64))
@@ -207,8 +216,9 @@ def build_dataset(
     skips.update(syn_skips)
     pairs, n_dup = dedup(raw, exclude=natural_keys) if opts.dedup else (raw, 0)
 
+    pairs = regroup(pairs, merged.group_of)  # articles linked by a natural pair share one split
     sizes = Counter(p.group for p in pairs)
-    force = {g.article.id: "test" for g in gold if g.split == "heldout"}
+    force = {grp: "test" for grp in merged.heldout_groups}
     assignment = assign_splits(dict(sizes), opts.split_ratios, opts.seed, force)
     pairs = [p.model_copy(update={"split": assignment[p.group]}) for p in pairs]
     filter_history: list[dict[str, float]] = []
@@ -221,14 +231,7 @@ def build_dataset(
 
     claims_emb, used = encode([c.claim for c in claims], opts.encoder) if claims else (None, opts.encoder)
     candidates = candidate_pairs(claims, claims_emb, opts.candidates) if claims else []
-    gold_labels = {(p.premise_quote_id, p.hypothesis_quote_id): p.label for p in natural}
-    for i, c in enumerate(candidates):
-        label = gold_labels.get((c.premise_quote_id, c.hypothesis_quote_id))
-        rev = gold_labels.get((c.hypothesis_quote_id, c.premise_quote_id))
-        if label is None and rev in {"contradiction", "neutral"}:
-            label = rev  # symmetric labels hold in both directions
-        if label is not None:
-            candidates[i] = c.model_copy(update={"label": label, "annotator": "gold"})
+    candidates = label_candidates(candidates, natural)  # gold and annotated labels; symmetric ones both ways
 
     baselines = shortcut_baselines(splits["train"], splits["test"], opts.seed)
     artifacts = artifact_stats({s: splits[s] for s in SPLITS})
@@ -240,6 +243,8 @@ def build_dataset(
     artifacts["leak_groups"] = sum(
         len(groups_per_split[a] & groups_per_split[b]) for i, a in enumerate(SPLITS) for b in SPLITS[i + 1 :]
     )
+    if batches:
+        artifacts["annotations"] = batch_table(batches, merged, replaced)
     warnings = []
     for name in ("hypothesis_only", "overlap_only"):
         if name in baselines and 100 * (baselines[name] - baselines["majority"]) > opts.artifact_margin:
@@ -357,6 +362,8 @@ def run(cfg: DictConfig, tracker) -> Any:
     """Stage entry point: read quotes/articles/gold, build the dataset, write pairs/, log metrics and the input."""
     import spacy
 
+    from quotecontra.pairs.annotation_merge import lineage_metrics, lineage_params, lineage_summary, write_lineage
+    from quotecontra.pairs.annotations import load_batches
     from quotecontra.pairs.card import render_card
     from quotecontra.records import read_jsonl
     from quotecontra.runpaths import RunPaths
@@ -373,9 +380,10 @@ def run(cfg: DictConfig, tracker) -> Any:
             gold.append(load_gold(f, articles, search))
         except (OSError, ValueError, KeyError) as exc:
             log.warning("skipped gold file %s: %s", f, exc)
+    batches = load_batches(list(cfg.pairs.annotations), articles, search)
     nlp = spacy.load(cfg.annotate.spacy_model)
     opts = options_from(cfg)
-    result = build_dataset(quotes, articles, gold, nlp, opts)
+    result = build_dataset(quotes, articles, gold, nlp, opts, batches)
     made = sum(len(result.splits[s]) for s in SPLITS) + len(result.candidates)  # gold pairs are not the corpus's
     require_output(cfg, "pairs", made, "pairs", f"{len(result.claims)} claims from {len(quotes)} quote records")
     config_yaml = OmegaConf.to_yaml(
@@ -393,6 +401,13 @@ def run(cfg: DictConfig, tracker) -> Any:
     )
     outputs = write_outputs(result, paths.pairs, card)
     metrics = metrics_of(result)
+    lineage = result.artifacts.get("annotations")
+    write_lineage(paths.pairs / "annotations.json", lineage)  # removed when no batch is given
+    if lineage:
+        metrics |= lineage_metrics(lineage)
+        tracker.log_params(lineage_params(lineage))
+        for b in batches:
+            tracker.log_input(f"annotations/{b.id}", Path(b.path), context="pairs", digest=b.digest)
     tracker.log_metrics(metrics)
     tracker.log_input("pairs", paths.pairs, context="pairs")
     b = result.baselines
@@ -409,4 +424,6 @@ def run(cfg: DictConfig, tracker) -> Any:
             f"tfidf pair {100 * b['tfidf_pair']:.1f}%, majority {100 * b['majority']:.1f}%"
         )
     summary += [f"WARNING: {w}" for w in result.warnings]
+    if lineage:
+        summary.append(lineage_summary(lineage))
     return StageResult(metrics=metrics, outputs=outputs, summary=summary, count=made)
