@@ -86,7 +86,9 @@ class Api:
         return json.loads(raw) if raw else None
 
 
-def wait_for_health(base: str, proc: subprocess.Popen, log: Path, limit: float = 300) -> None:
+def wait_for_health(base: str, proc: subprocess.Popen, log: Path, limit: float = 0) -> None:
+    """Wait for /health; QUOTECONTRA_LS_START_S raises the 300 s limit on a loaded machine (migrations are slow)."""
+    limit = limit or float(os.environ.get("QUOTECONTRA_LS_START_S", "300"))
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
         if proc.poll() is not None:
