@@ -63,13 +63,13 @@ def test_imported_labels_reach_the_pairs_stage(tmp_path, make_cfg, capsys):
     summary = json.loads((tmp_path / "import_summary.json").read_text())
     assert summary["batch"]["annotators"] == ["4"] and summary["batch"]["last_annotation"].startswith("2026-12-01T09")
 
-    pairs_cfg = make_cfg(
+    pairs_overrides = (
         f"pairs.annotations=[{tmp_path / 'imported_pairs.jsonl'}]",
         "pairs.gold_dirs=[]",
         "pairs.encoder=tfidf",
         "allow_empty=true",
-        run_dir=tmp_path,
     )
+    pairs_cfg = make_cfg(*pairs_overrides, run_dir=tmp_path)
     metrics = run_stage("pairs", pairs_cfg)
     assert metrics["annotations/pairs"] == 2 and metrics["annotations/conflicts"] == 0
     got = {r["id"]: r for r in _natural(tmp_path)}
@@ -89,6 +89,20 @@ def test_imported_labels_reach_the_pairs_stage(tmp_path, make_cfg, capsys):
     labels[chosen[1]] = "entailment"  # a second look at the pair, exported again
     src.write_text(json.dumps(_annotated_export(tmp_path, labels)))
     run_stage("import-annotations", make_cfg(f"file={src}", run_dir=tmp_path))
-    run_stage("pairs", pairs_cfg)
+    logged_cfg = make_cfg(*pairs_overrides, run_dir=tmp_path, mlflow=True)
+    run_stage("pairs", logged_cfg)
     assert SKIPPED not in capsys.readouterr().out
     assert {r["id"]: r["label"] for r in _natural(tmp_path)}[chosen[1]] == "entailment"
+
+    # the MLflow run names the batch: a param with its digest and annotators, and the batch as an input dataset
+    from mlflow.tracking import MlflowClient
+
+    new_batch = json.loads((tmp_path / "pairs" / "annotations.json").read_text())["batches"][0]
+    assert new_batch["batch"] != batch["batch"]  # a new import is a new batch
+    client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path}/mlflow.db")
+    exp = client.get_experiment_by_name("quotecontra")
+    (run,) = [r for r in client.search_runs([exp.experiment_id]) if r.data.tags.get("stage") == "pairs"]
+    param = run.data.params[f"annotations.{new_batch['batch']}"]
+    assert new_batch["digest"] in param and "annotators=4" in param and "pairs=2" in param
+    inputs = {d.dataset.name: d.dataset.digest for d in run.inputs.dataset_inputs}
+    assert inputs[f"annotations/{new_batch['batch']}"] == new_batch["digest"]
