@@ -2,18 +2,24 @@
 
 A pair compares *contents* (ANNOTATION_GUIDE.md), so "He will accept that," Trump said must become a claim
 about Putin and the troops, not about "he" and "that". Resolution is deliberately conservative: a pronoun is
-replaced only when the record's target, its speaker or the sentence before the quote names what it refers to;
-otherwise it is left as written (a wrong antecedent is worse than an unresolved one).
+replaced only when the article says who it is (claim_refs.py: the target, the speaker, the organisation a speaker
+represents, the person the text before the quote is about); otherwise it is left as written (a wrong antecedent is
+worse than an unresolved one). Content that is no proposition (a question, "June.", "None.") is dropped with a
+counted reason, and reported content is given its proposition first (claim_shape.py: "dismissed X as
+unacceptable" -> "X is unacceptable", "denied that X" -> "not X").
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict
 
+from quotecontra.pairs import claim_shape as shape
+from quotecontra.pairs.claim_refs import ArticleRefs, is_name
 from quotecontra.records import Article, Quote
 
 
@@ -36,10 +42,25 @@ _FRAME_END = re.compile(
     r"[,;]?\s*(?:(?:he|she|they|it|we|i)\s+(?:said|says|added|argued|insisted|claimed|stated))\s*[.,]?\s*$",
     re.IGNORECASE,
 )
-_THIRD_SG = {"he", "she", "him", "her", "his", "hers"}
+# "that" opens a clause (and is dropped) when a clause-opening word follows it; "that figure was wrong" keeps it.
+_LEADING_THAT = re.compile(
+    r"^that\s+(?=(?:the|a|an|it|he|she|they|we|i|there|this|these|those|no|any|every|all|some|its|his|her|their|our"
+    r"|my|nobody|none|only|most|more|fewer|[A-Z0-9\u00a3\u20ac$])\b)",
+    re.IGNORECASE,
+)
+_DATELINE = re.compile(r"^[A-Z][A-Z .'-]{2,},\s+\d{1,2}\s+[A-Z][a-z]+\s*[\u2014\u2013-]\s*")
+_THIRD_SG = {"he": "m", "him": "m", "his": "m", "she": "f", "her": "f", "hers": "f"}
 _FIRST_SG = {"i", "me", "my", "mine"}
+_FIRST_PL = {"we", "us", "our", "ours"}
 _DEMONSTRATIVES = {"that", "this"}
 _MAX_DEMONSTRATIVE_CLAIM = 8  # "He will accept that": only a short opening sentence leans on the text before it
+# "He will accept that" names what came just before; "I can't promise that" or "do this" need not.
+_STANCE_VERBS_WORDS = """accept reject support back oppose approve endorse welcome deny confirm want allow block sign veto favour favor
+    refuse propose rule"""
+_STANCE_VERBS = frozenset(_STANCE_VERBS_WORDS.split())
+_PERSON_NOUNS_WORDS = """husband wife son daughter boy girl man woman father mother brother sister child player runner athlete
+    client patient friend partner colleague boss coach striker manager"""
+_PERSON_NOUNS = frozenset(_PERSON_NOUNS_WORDS.split())
 
 
 def clean_content(text: str) -> str:
@@ -48,8 +69,12 @@ def clean_content(text: str) -> str:
     s = re.sub(r"\[([^\]]*)\]", r"\1", s)  # "[Sergei] Lavrov" -> "Sergei Lavrov"
     s = s.strip(_QUOTE_CHARS + " ")
     s = re.sub('["\u201c\u201d\u00ab\u00bb]', "", s)
-    s = re.sub(r"^that\s+", "", s, flags=re.IGNORECASE)
+    s = re.sub("(?<=\\w)[\u2019\u2018](?=\\w)|(?<=s)\u2019(?=\\s)", "'", s)  # the parser splits "I'd", not "I\u2019d"
+    s = _DATELINE.sub("", s)
+    s = _LEADING_THAT.sub("", s)
     s = _FRAME_END.sub("", s)
+    s = re.sub(r"\s+([,;])", r"\1", s)
+    s = re.sub(r"([,;])(\s*[,;])+", r"\1", s)
     s = re.sub(r"\s+", " ", s).strip().rstrip(",;:\u2014-").strip()
     if s and s[-1] not in ".!?":
         s += "."
@@ -69,148 +94,239 @@ def join_pieces(q: Quote, art: Article | None) -> str:
     return " ".join(pieces)
 
 
-def _is_name(text: str | None) -> bool:
-    """A proper name (every content word capitalised): safe to stand in for he/she."""
-    if not text:
-        return False
-    words = [w for w in re.findall(r"[A-Za-z][\w'-]*", text) if w.lower() not in {"of", "the", "and", "de", "van"}]
-    return bool(words) and all(w[0].isupper() for w in words) and len(words) <= 4
-
-
 @dataclass(frozen=True)
 class Context:
-    """What the text around a quote offers for resolution."""
+    """What the text around a quote offers for resolution (the last fields only when the article was read)."""
 
     person: str | None = None  # nearest named person before the quote (not the speaker)
     thing: str | None = None  # object noun phrase of the sentence before the quote
+    persons: dict[str, str | None] | None = None  # he/she by gender ("m"/"f"), when the article tells
+    speaker_kind: str | None = None  # person | org | group | place | None (unknown)
+    org: str | None = None  # what the speaker's "we" stands for
+    plural_speaker: bool = False  # "officials said they ..."
+    people: frozenset[str] = field(default_factory=frozenset)  # words of the article's person names
+    it_is_speaker: bool = True  # no earlier report in the sentence whose subject "it" could mean instead
+    speaker_gender: str | None = None
 
 
-def context_from(doc_before) -> Context:  # doc_before: spaCy Doc of the text just before the quote
+def context_from(doc_before) -> Context:  # doc_before: spaCy Doc or Span of the text just before the quote
     """Antecedents from the sentence before the quote: a PERSON entity and the main verb's object phrase."""
     person = None
-    for ent in reversed(doc_before.ents):
+    for ent in reversed(list(doc_before.ents)):
         if ent.label_ == "PERSON":
             person = ent.text
             break
     thing = None
-    sents = list(doc_before.sents)
-    for sent in reversed(sents[-2:]):
-        objs = [t for t in sent if t.dep_ == "dobj" and t.pos_ in {"NOUN", "PROPN"}]
+    end = doc_before.end if hasattr(doc_before, "end") else len(doc_before)
+    for sent in reversed(list(doc_before.sents)[-2:]):
+        objs = [t for t in sent if t.dep_ == "dobj" and t.pos_ in {"NOUN", "PROPN"} and t.right_edge.i < end]
         if objs:
             tok = objs[-1]
-            thing = doc_before[tok.left_edge.i : tok.right_edge.i + 1].text.strip(" ,.")
+            thing = tok.doc[tok.left_edge.i : tok.right_edge.i + 1].text.strip(" ,.")
             break
     return Context(person=person, thing=thing if thing and len(thing.split()) <= 12 else None)
 
 
-_FIRST_PERSON_VERB = {"am": "is", "'m": "is", "have": "has", "'ve": "has", "do": "does", "were": "was"}
+_VERB_FOR_3SG = {"am": "is", "'m": "is", "are": "is", "'re": "is", "have": "has", "'ve": "has", "do": "does"}
+_VERB_FOR_3SG |= {"were": "was"}
+_EXPAND = {"'ll": "will", "'d": "would"}
+_CONTRACTED = {"'ll": "will", "'d": "would", "'s": "is", "'m": "am", "'re": "are", "'ve": "have"}
 
 
-def _agree(tok, out: list[str]) -> None:
-    """After "I" becomes a name, make its present-tense verb third person ("I have" -> "Dmitry Peskov has")."""
-    head = tok.head
-    if tok.dep_ not in {"nsubj", "nsubjpass"}:
+def _coordinated(tok) -> bool:
+    """'Andre and I', 'I and the board': a plural subject, whose verb must not become third person singular."""
+    doc = tok.doc
+    before = tok.i >= 2 and doc[tok.i - 1].lower_ in {"and", "or", "nor"} and doc[tok.i - 2].pos_ in {"PROPN", "NOUN"}
+    after = tok.i + 2 < len(doc) and doc[tok.i + 1].lower_ in {"and", "or"} and doc[tok.i + 2].pos_ in {"PROPN", "NOUN"}
+    return before or after or tok.dep_ == "conj"
+
+
+def _agree(tok, ops: shape.Ops) -> None:
+    """After "I"/"we" becomes a name, make its verb third person singular ("I have" -> "Dmitry Peskov has")."""
+    if tok.dep_ not in {"nsubj", "nsubjpass"} or _coordinated(tok):
         return
+    head = tok.head
     finite = next((a for a in head.children if a.dep_ in {"aux", "auxpass"} and a.i > tok.i), None) or head
-    if finite.i >= len(out) or finite.i < tok.i:
+    if finite.i < tok.i:
         return
     low = finite.lower_
-    if low in _FIRST_PERSON_VERB:
-        new = _FIRST_PERSON_VERB[low]
+    if low in _VERB_FOR_3SG:
+        new = _VERB_FOR_3SG[low]
+    elif low in _EXPAND:
+        new = "had" if low == "'d" and finite.head.tag_ == "VBN" else _EXPAND[low]
     elif finite.tag_ == "VBP" and finite.pos_ == "VERB":
         from quotecontra.pairs.perturb import inflect
 
         new = inflect(finite.lemma_.lower(), "VBZ")
     else:
         return
-    sep = " " if finite.text.startswith("'") else ""
-    out[finite.i] = (sep + new + finite.whitespace_) if sep else (new + finite.whitespace_)
-    if sep and finite.i > 0:
-        out[finite.i - 1] = out[finite.i - 1].rstrip()
+    ops[finite.i] = (" " + new) if finite.text.startswith("'") else new
 
 
-def resolve(
+def _antecedent_before(tok, ctx: Context) -> bool:
+    """The claim itself names a person before this pronoun, so it reads on its own and an outside name may be wrong."""
+    for t in tok.doc[: tok.i]:
+        if t.ent_type_ == "PERSON" or (t.pos_ == "PROPN" and t.lower_ in ctx.people):
+            return True
+        if t.pos_ == "NOUN" and t.lemma_.lower() in _PERSON_NOUNS:
+            return True
+    return False
+
+
+def _third_person(gender: str, target: str | None, speaker: str | None, ctx: Context, direct: bool) -> str | None:
+    if ctx.persons is not None:  # the article was read: its evidence decides
+        return ctx.persons.get(gender)
+    if direct:  # parse-only context: target, else the person named just before the quote
+        p = target if is_name(target) and target != speaker else ctx.person
+        return None if p == speaker else p
+    return speaker if is_name(speaker) else None
+
+
+_AGAIN = {
+    "m": {"i": "he", "me": "him", "my": "his", "mine": "his"},
+    "f": {"i": "she", "me": "her", "my": "her", "mine": "hers"},
+    "org": {"we": "it", "us": "it", "our": "its", "ours": "its"},
+}
+
+
+def _again(low: str, name: str, gender: str | None) -> str | None:
+    """A second mention in one sentence: "Northfold buys milk from families it has known", "Tom Garside doesn't
+    know if he will"; a third-person pronoun stays as written (None), its antecedent is now in the sentence."""
+    if low in _AGAIN["org"]:
+        return _AGAIN["org"][low]
+    if low in _FIRST_SG:
+        return _AGAIN[gender][low] if gender in {"m", "f"} else name + ("'s" if low in {"my", "mine"} else "")
+    return None
+
+
+def _main_clause_subject(tok) -> bool:
+    head = tok.head
+    while head.dep_ == "conj":
+        head = head.head
+    return tok.dep_ in {"nsubj", "nsubjpass"} and head.dep_ == "ROOT"
+
+
+def resolve_ops(
     doc, target: str | None, speaker: str | None, ctx: Context, quote_type: str = "direct"
-) -> tuple[str, list[str]]:
-    """Rewrite pronouns in a parsed claim; returns the text and the list of rewrites made.
+) -> tuple[shape.Ops, list[str]]:
+    """Token rewrites for the pronouns of a parsed claim, and the list of rewrites made.
 
-    In direct speech "I" is the speaker and "he"/"she" someone else (the target, else the person named just
-    before the quote); in reported speech "he"/"she" is usually the speaker ("Trump suggested that he ...").
+    In direct speech "I" is the speaker, "we" the organisation the speaker represents, "he"/"she" someone else; in
+    reported speech "he"/"she" is usually the speaker ("Trump suggested that he ..."), and "it"/"they" as the main
+    subject the speaking organisation or group ("Northfold said it would ...").
     """
-    if quote_type == "direct":
-        person = target if _is_name(target) and target != speaker else ctx.person
-        if person == speaker:
-            person = None
-    else:
-        person = speaker if _is_name(speaker) else None
-    first = speaker if _is_name(speaker) and quote_type == "direct" else None
-    out: list[str] = [t.text_with_ws for t in doc]
+    direct = quote_type == "direct"
+    quoted = quote_type in {"direct", "mixed"}  # a mixed quote's quoted words keep the speaker's "I" and "we"
+    person_speaker = is_name(speaker) and ctx.speaker_kind in {None, "person"}
+    first = speaker if quoted and person_speaker else None
+    org = ctx.org if quoted else None
+    named = not direct and ctx.speaker_kind in {"org", "group"} and is_name(speaker) and ctx.it_is_speaker
+    named_org = speaker if named else None
+    group = speaker if not direct and ctx.plural_speaker else None
+    ops: shape.Ops = {}
     done: list[str] = []
     agree: list = []
+    seen: set[tuple[int, str]] = set()  # (sentence, name) already written: later pronouns there refer back to it
     for tok in doc:
         low = tok.lower_
         rep = None
+        poss = tok.tag_ == "PRP$" or low in {"his", "hers", "mine", "ours", "its"}
         if tok.pos_ == "PRON" or tok.tag_ in {"PRP", "PRP$"}:
-            if low in _THIRD_SG and person:
-                rep = person + "'s" if tok.tag_ == "PRP$" or low in {"his", "hers"} else person
+            if low in _THIRD_SG and not _antecedent_before(tok, ctx):
+                rep = _third_person(_THIRD_SG[low], target, speaker, ctx, direct)
             elif low in _FIRST_SG and first:
-                rep = first + "'s" if low in {"my", "mine"} else first
-                if low == "i":
-                    agree.append(tok)
+                rep = first
+                agree += [tok] if low == "i" else []
+            elif low in _FIRST_PL and org:
+                rep = org
+                agree += [tok] if low == "we" else []
+            elif named_org and low in {"it", "its"} and _main_clause_subject(tok if low == "it" else tok.head):
+                rep = named_org
+            elif low == "they" and group and _main_clause_subject(tok):
+                rep = group
+            elif low == "ourselves" and org:
+                rep = "itself"
+            if rep is not None and (tok.sent.start, rep) in seen:
+                rep = _again(low, rep, ctx.speaker_gender if rep == first else None)
+            elif rep is not None:
+                seen.add((tok.sent.start, rep))
+                if poss:
+                    rep += "'" if rep.endswith("s") and rep in {org, named_org, group} else "'s"
         if (
             rep is None
             and ctx.thing
             and low in _DEMONSTRATIVES
             and tok.dep_ == "dobj"
+            and tok.head.lemma_.lower() in _STANCE_VERBS
             and tok.sent.start == 0
             and len(tok.sent) <= _MAX_DEMONSTRATIVE_CLAIM
         ):
-            # "He will accept that": a demonstrative object of a short opening sentence names what came just before
-            rep = ctx.thing
+            rep = ctx.thing  # a demonstrative object of a short opening stance sentence names what came just before
         if rep is not None:
-            if tok.i == 0 or (tok.i > 0 and doc[tok.i - 1].text in ".!?"):
+            if tok.is_sent_start or (tok.i > 0 and doc[tok.i - 1].text in ".!?"):
                 rep = rep[:1].upper() + rep[1:]
+            elif not is_name(rep) and rep[:4] in {"The ", "A "}:
+                rep = rep[:1].lower() + rep[1:]
             done.append(f"{tok.text}->{rep}")
-            out[tok.i] = rep + tok.whitespace_
+            ops[tok.i] = rep
+            nxt = doc[tok.i + 1] if tok.i + 1 < len(doc) else None
+            if nxt is not None and nxt.lower_ in _CONTRACTED and tok.dep_ in {"nsubj", "nsubjpass"}:
+                # "he'll" -> "Kieran will", not "Kieran'll"; "'s" before a participle is "has"
+                has = nxt.lower_ in {"'s", "'d"} and nxt.head.tag_ == "VBN" and nxt.head.i != nxt.i
+                ops[nxt.i] = " " + ({"'s": "has", "'d": "had"}[nxt.lower_] if has else _CONTRACTED[nxt.lower_])
     for tok in agree:
-        _agree(tok, out)
-    text = "".join(out).strip()
-    return text[:1].upper() + text[1:], done
+        _agree(tok, ops)
+    return ops, done
+
+
+def resolve(
+    doc, target: str | None, speaker: str | None, ctx: Context, quote_type: str = "direct"
+) -> tuple[str, list[str]]:
+    """Rewrite pronouns in a parsed claim; returns the text and the list of rewrites made."""
+    ops, done = resolve_ops(doc, target, speaker, ctx, quote_type)
+    return shape.render(doc, ops), done
+
+
+def article_context(refs: ArticleRefs, q: Quote) -> Context:
+    """Context of one quote from its article's parse and entity evidence."""
+    adoc, start = refs.doc, q.spans[0][0]
+    i = bisect.bisect_left([t.idx for t in adoc], start)
+    base = context_from(adoc[:i])
+    sp = refs.speaker(q.speaker)
+    cl = refs.cluster(q.speaker)
+    exclude = {cl.key} if cl is not None else ({q.speaker.lower()} if q.speaker else set())
+    persons: dict[str, str | None] = {}
+    for g in ("m", "f"):
+        if q.type == "direct" or sp.kind in {"org", "group", "place"} or sp.plural:
+            persons[g] = refs.person(start, g, exclude, q.target)
+        elif sp.kind == "person" or (sp.kind is None and is_name(q.speaker)):
+            persons[g] = q.speaker if sp.gender in {None, g} else refs.person(start, g, exclude, q.target)
+        else:
+            persons[g] = None  # "a spokeswoman said she ...": the unnamed speaker herself
+    people = frozenset(w.lower() for c in refs.index.clusters.values() if c.kind == "person" for w in c.name.split())
+    # "Vireo denied the battery was glued, saying it was held in place by pull-tabs": "it" is the battery
+    lo = adoc[min(i, len(adoc) - 1)].sent.start_char if len(adoc) else 0
+    lo = max(lo, adoc.text.rfind("\n", 0, start) + 1)  # the small parser runs sentences across paragraphs
+    earlier = any(o.id != q.id and lo <= o.spans[0][0] and o.spans[-1][1] <= start for o in refs.quotes)
+    return Context(base.person, base.thing, persons, sp.kind, sp.org, sp.plural, people, not earlier, sp.gender)
 
 
 def build_claims(
-    quotes: Iterable[Quote], articles: dict[str, Article], nlp, batch_size: int = 64
+    quotes: Iterable[Quote],
+    articles: dict[str, Article],
+    nlp,
+    batch_size: int = 64,
+    reasons: dict[str, str] | None = None,
 ) -> tuple[list[Claim], dict[str, int]]:
-    """Claims for quote records; records with empty content or no article text are skipped with a counted reason."""
+    """Claims for quote records; records that give no checkable claim are skipped with a counted reason
+    (``reasons``, when given, receives the reason per quote id)."""
+    from quotecontra.pairs.claim_build import ClaimBuilder
+
+    builder = ClaimBuilder(nlp, batch_size)
+    claims, why = builder.build(list(quotes), articles)
     skipped: dict[str, int] = {}
-    todo: list[tuple[Quote, str, str]] = []
-    for q in quotes:
-        art = articles.get(q.article_id)
-        content = clean_content(join_pieces(q, art))
-        if len(re.findall(r"\w+", content)) < 1:
-            skipped["empty content"] = skipped.get("empty content", 0) + 1
-            continue
-        before = ""
-        if art is not None and art.text.strip():
-            start = q.spans[0][0]
-            before = art.text[max(0, start - 600) : start]
-            # drop the opening quote mark and start at a sentence boundary
-            before = before.rstrip(_QUOTE_CHARS + " ")
-        todo.append((q, content, before))
-    claim_docs = nlp.pipe((c for _, c, _ in todo), batch_size=batch_size)
-    ctx_docs = nlp.pipe((b for _, _, b in todo), batch_size=batch_size)
-    claims: list[Claim] = []
-    for (q, _, _), doc, bdoc in zip(todo, claim_docs, ctx_docs, strict=True):
-        text, done = resolve(doc, q.target, q.speaker, context_from(bdoc), q.type)
-        claims.append(
-            Claim(
-                quote_id=q.id,
-                claim=text,
-                original=q.text,
-                target=q.target,
-                speaker=q.speaker,
-                article_id=q.article_id,
-                resolved=done,
-            )
-        )
+    for qid, reason in why.items():
+        skipped[reason] = skipped.get(reason, 0) + 1
+        if reasons is not None:
+            reasons[qid] = reason
     return claims, skipped
