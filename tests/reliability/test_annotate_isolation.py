@@ -236,3 +236,27 @@ def test_a_budget_of_zero_or_less_means_no_limit(seconds: float) -> None:
         annotate_articles([Article(id="c", text=text)], build_nlp(opts.spacy_model), opts, errors=errors)
     )
     assert errors == [] and len(quotes) >= 39
+
+
+def test_a_failing_input_stream_is_not_mistaken_for_one_bad_article() -> None:
+    """An error of the input itself (the reader) propagates: swallowing it would silently drop the rest."""
+
+    def articles():
+        yield Article(id="a", text=NORMAL["good-1"])
+        raise OSError("the input disk went away")
+
+    nlp = build_nlp(AnnotateOptions().spacy_model)
+    with pytest.raises(OSError, match="disk went away"):
+        list(annotate_articles(articles(), nlp, AnnotateOptions()))
+
+
+def test_an_unreadable_cache_entry_means_parsing_the_article_again() -> None:
+    def known(article: Article):
+        raise OSError("cache unreadable")
+
+    nlp = build_nlp(AnnotateOptions().spacy_model)
+    errors: list[tuple[str, str]] = []
+    ((_, quotes),) = list(
+        annotate_articles([Article(id="a", text=NORMAL["good-1"])], nlp, AnnotateOptions(), known, errors)
+    )
+    assert errors == [] and any(q.speaker == "Helena Voss" for q in quotes)

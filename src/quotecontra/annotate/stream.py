@@ -84,11 +84,30 @@ def annotate_articles(
     pending: deque[_Item] = deque()  # handed to the pipe, not yet returned by it
     limit = WINDOW_CHARS  # lowered to the model's max_length once it is loaded
 
+    broken: list[BaseException] = []  # an error of the input itself: never one article's, so it propagates
+
     def fed() -> Iterator[_Item]:
-        for art in source:
-            item = _Item(art, known(art) if known is not None else None)
+        while True:
+            try:
+                art = next(source)
+            except StopIteration:
+                return
+            except Exception as exc:
+                broken.append(exc)
+                raise
+            item = _Item(art, lookup(art))
             pending.append(item)
             yield item
+
+    def lookup(art: Article) -> list[Quote] | None:
+        """Cached records, or None (a cache that cannot be read means parsing the article again)."""
+        if known is None:
+            return None
+        try:
+            return known(art)
+        except Exception as exc:
+            log.warning("cache lookup failed for article %s (%s); parsing it", art.id, exc)
+            return None
 
     def texts(items: Iterable[_Item]) -> Iterator[tuple[str, _Item]]:
         """What the pipe parses: nothing for a cached article or a long one (parsed in windows later)."""
@@ -141,8 +160,8 @@ def annotate_articles(
         except _OrderError:
             raise
         except Exception as exc:
-            if not pending:
-                raise  # nothing in flight: the pipe broke on its own, not on an article
+            if broken or not pending:
+                raise  # the input failed, or nothing was in flight: not one article's fault
             log.warning(
                 "nlp.pipe failed (%s: %s); parsing its %d articles in flight one by one",
                 type(exc).__name__,
