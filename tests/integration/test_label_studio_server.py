@@ -301,3 +301,61 @@ def test_round_trip_through_a_real_label_studio(server: Api, tmp_path: Path, mak
     assert pair["votes"] == {str(admin): "contradiction", str(ann2): "contradiction", str(ann3): "neutral"}
     assert gold["clinic"]["agreement"]["span_f1_exact"] == pytest.approx(2 / 3)
     assert gold["clinic"]["disputed_pairs"][0]["pair_id"] == "cand-2"
+
+
+def test_selected_tasks_come_back_as_natural_pairs(server: Api, tmp_path: Path, make_cfg):
+    """export.select=uncertainty (a tiny TF-IDF model) -> the pre-annotated tasks through the server -> import ->
+    the pairs stage puts the annotators' labels into the natural pool, naming the batch."""
+    import pandas as pd
+
+    from quotecontra.models import fit_sklearn
+    from quotecontra.records import LABELS
+    from quotecontra.stages import run_stage
+
+    api = server
+    t0 = time.perf_counter()
+    run_dir = tmp_path / "run"
+    _, _, splits = build_run_dir(run_dir)
+    prem = ["The plan will be ready", "The clinic will close", "Nobody expected this"] * 6
+    hyp = ["The plan is late", "The clinic stays open", "It was expected"] * 6
+    model = fit_sklearn({"kind": "tfidf", "tfidf_max_features": 200, "tfidf_c": 1.0}, prem, hyp, LABELS * 6, 13)
+    model.save(run_dir / "model")
+    export_cfg = ("export.select=uncertainty", "export.max_pair_tasks=2", "export.formats=[label_studio]")
+    run_stage("export", make_cfg(*export_cfg, run_dir=run_dir))
+    ls = run_dir / "export" / "label_studio"
+    p_tasks = json.loads((ls / "pairs_tasks.json").read_text())
+    selection = json.loads((run_dir / "export" / "manifest.json").read_text())["selection"]
+    assert len(p_tasks) == 2 and selection["pool"] == len(splits["candidates"])
+
+    proj = api.call(
+        "POST", "/api/projects/", {"title": "selected pairs", "label_config": (ls / "pairs_config.xml").read_text()}
+    )
+    imported = api.call("POST", f"/api/projects/{proj['id']}/import", p_tasks, timeout=120)
+    assert imported["task_count"] == imported["prediction_count"] == 2  # each task pre-annotated by the model
+    me = api.call("GET", "/api/current-user/whoami")
+    labels = {}
+    for task, label in zip(_tasks(api, proj["id"]), ("contradiction", "neutral"), strict=True):
+        labels[task["data"]["pair_id"]] = label
+        api.call("POST", f"/api/tasks/{task['id']}/annotations/", {"result": _choice(label), "completed_by": me["id"]})
+    dump = api.call("GET", f"/api/projects/{proj['id']}/export?exportType=JSON", timeout=120)
+    assert {t["data"]["qc_selection"]["strategy"] for t in dump} == {"uncertainty"}  # task data comes back as sent
+    exports = tmp_path / "pairs_export.json"
+    exports.write_text(json.dumps(dump))
+    run_stage("import-annotations", make_cfg(f"file={exports}", run_dir=run_dir))
+
+    pairs_cfg = make_cfg(
+        f"pairs.annotations=[{run_dir / 'imported_pairs.jsonl'}]",
+        "pairs.gold_dirs=[]",
+        "pairs.encoder=tfidf",
+        "allow_empty=true",
+        run_dir=run_dir,
+    )
+    metrics = run_stage("pairs", pairs_cfg)
+    assert metrics["annotations/pairs"] == 2
+    natural = {r["id"]: r for r in pd.read_parquet(run_dir / "pairs" / "natural.parquet").to_dict("records")}
+    batch = json.loads((run_dir / "pairs" / "annotations.json").read_text())["batches"][0]
+    assert batch["annotators"] == [str(me["id"])] and batch["last_annotation"]
+    for pid, label in labels.items():
+        assert natural[pid]["label"] == label and natural[pid]["annotator"] == f"{batch['batch']}:{me['id']}"
+    assert batch["batch"] in (run_dir / "pairs" / "README.md").read_text()
+    _timed("selected_loop_s", t0)

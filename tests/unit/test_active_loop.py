@@ -19,12 +19,17 @@ def test_split_articles_is_seeded_disjoint_and_never_empty():
 
 def test_summarise_compares_uncertainty_with_random_round_by_round():
     def seed(u, r):
-        return {"uncertainty": {"macro_f1": u, "heldout_macro_f1": u}, "random": {"macro_f1": r, "heldout_macro_f1": r}}
+        bought = [{"contradiction": 6, "neutral": 2}] * (len(u) - 1)
+        return {
+            "uncertainty": {"macro_f1": u, "heldout_macro_f1": u, "labels_per_round": bought},
+            "random": {"macro_f1": r, "heldout_macro_f1": r, "labels_per_round": bought},
+        }
 
     per_seed = [seed([0.3, 0.5, 0.6], [0.3, 0.4, 0.6]), seed([0.3, 0.45, 0.7], [0.3, 0.5, 0.6])]
     s = summarise(per_seed, ("uncertainty", "random"), k=8)
     assert s["curves"]["uncertainty"]["labels"] == [0, 8, 16]
     assert s["curves"]["uncertainty"]["mean"] == pytest.approx([0.3, 0.475, 0.65])
+    assert s["curves"]["random"]["bought_label_share"] == {"contradiction": 0.75, "neutral": 0.25}
     d = s["uncertainty_minus_random"]
     assert d["mean"] == pytest.approx([0.0, 0.025, 0.05]) and d["seeds_ge"] == [2, 1, 2]
     assert s["uncertainty_ge_random_every_round"] is True

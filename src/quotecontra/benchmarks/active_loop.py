@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -148,6 +149,7 @@ def _rounds(
     start = fit([])
     f1_0, held_0 = macro_f1(start, test), macro_f1(start, heldout)
     out: dict[str, Any] = {"seed": seed, "pool": len(pool), "test": len(test), "test_articles": sorted(test_arts)}
+    out["pool_labels"] = dict(sorted(Counter(r["label"] for r in pool).items()))
     for strategy in strategies:
         clf, left, bought = start, list(pool), []
         f1s, held, labels_bought = [f1_0], [held_0], []
@@ -156,7 +158,7 @@ def _rounds(
                 break
             idx = set(choose(strategy, clf, left, k, seed * 1000 + r, caps))
             bought += [left[i] for i in sorted(idx)]
-            labels_bought.append(sorted({left[i]["label"] for i in idx}))
+            labels_bought.append(dict(sorted(Counter(left[i]["label"] for i in idx).items())))
             left = [x for i, x in enumerate(left) if i not in idx]
             clf = fit([{**x, "split": "natural"} for x in bought])
             f1s.append(macro_f1(clf, test))
@@ -179,6 +181,7 @@ def summarise(per_seed: Sequence[Mapping[str, Any]], strategies: Sequence[str], 
             "min": m.min(0).round(4).tolist(),
             "max": m.max(0).round(4).tolist(),
             "heldout_mean": np.nanmean(h, 0).round(4).tolist(),
+            "bought_label_share": _share(r for s in per_seed for r in s[st]["labels_per_round"]),
         }
     out: dict[str, Any] = {"curves": curves, "rounds_compared": n - 1}
     if {"uncertainty", "random"} <= set(strategies):
@@ -193,6 +196,15 @@ def summarise(per_seed: Sequence[Mapping[str, Any]], strategies: Sequence[str], 
         out["uncertainty_ge_random_every_round"] = all(u >= r for u, r in zip(means_u[1:], means_r[1:], strict=True))
         out["area_difference"] = round(float(d[:, 1:].mean()), 4)
     return out
+
+
+def _share(counts: Any) -> dict[str, float]:
+    """Share of each label among the labels bought (all rounds and seeds): does a strategy skew the classes?"""
+    total: Counter[str] = Counter()
+    for c in counts:
+        total.update(c)
+    n = sum(total.values()) or 1
+    return {lab: round(v / n, 3) for lab, v in sorted(total.items())}
 
 
 def plot(summary: Mapping[str, Any], path: Path, title: str) -> Path:
