@@ -8,10 +8,11 @@ wins, e.g. ``TQDM_DISABLE=0 quotecontra all > run.log`` keeps the bars in the fi
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import warnings
-from typing import TextIO
+from typing import Any, TextIO
 
 # Environment switches read at import time by tqdm (every bar without an explicit ``disable=``, the Trainer's
 # included), huggingface_hub (transformers' weight loading) and datasets (map, save_to_disk, to_parquet).
@@ -56,3 +57,32 @@ def filter_library_warnings() -> None:
     """Install the :data:`QUIET_WARNINGS` filters (idempotent: ``warnings`` drops duplicate filters)."""
     for category, message, module in QUIET_WARNINGS:
         warnings.filterwarnings("ignore", message=message, category=category, module=module)
+
+
+# Dev metrics the console line of one evaluation shows (all of them still go to MLflow).
+EVAL_SHOWN = ("eval_loss", "eval_accuracy", "eval_macro_f1")
+
+
+def quiet_trainer(trainer: Any, logger: logging.Logger, stream: TextIO | None = None) -> bool:
+    """Off a terminal, a transformers Trainer prints one line per dev evaluation, not a dict per logging step.
+
+    With its bars off the Trainer still writes every log dict (loss every ``train.logging_steps``), a few hundred
+    lines per training. Every value keeps reaching MLflow through the tracker callback; only the console changes.
+    Returns whether the Trainer was quietened.
+    """
+    if is_terminal(stream):
+        return False
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback, TrainerCallback
+
+    class _EvalLines(TrainerCallback):
+        def on_evaluate(self, args: Any, state: Any, control: Any, metrics: dict[str, float] | None = None, **kw: Any):
+            if state.is_world_process_zero and metrics:
+                shown = ", ".join(f"{k.removeprefix('eval_')} {metrics[k]:.4g}" for k in EVAL_SHOWN if k in metrics)
+                logger.info(
+                    "step %d/%d (epoch %.2f): dev %s", state.global_step, state.max_steps, state.epoch or 0, shown
+                )
+
+    trainer.remove_callback(ProgressCallback)
+    trainer.remove_callback(PrinterCallback)
+    trainer.add_callback(_EvalLines())
+    return True

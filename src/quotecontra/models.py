@@ -178,7 +178,8 @@ class TransformerClassifier(Classifier):
         starts = range(0, n, batch_size)
         device = next(self.model.parameters()).device.type
         with torch.inference_mode(), torch.autocast(device, dtype=torch.bfloat16, enabled=self.bf16):
-            for s in tqdm(starts, desc="predict", unit="batch", disable=not progress or len(starts) < 5):
+            quiet = not progress or len(starts) < 5
+            for s in tqdm(starts, desc="predict", unit="batch", disable=True if quiet else None):  # None: tty only
                 idx = order[s : s + batch_size]
                 enc = self.tokenizer(
                     [premises[i] for i in idx],

@@ -161,6 +161,8 @@ def fit_transformer(
     from transformers import DataCollatorWithPadding, EarlyStoppingCallback, Trainer, TrainingArguments
     from transformers.trainer_utils import get_last_checkpoint
 
+    from quotecontra.console import quiet_trainer
+
     epochs = float(tcfg["epochs"] if epochs is None else epochs)
     bs = int(tcfg["batch_size"])
     max_steps = int(tcfg["max_steps"])
@@ -210,6 +212,7 @@ def fit_transformer(
         compute_metrics=compute_metrics,
         callbacks=callbacks,
     )
+    quiet_trainer(trainer, log)  # off a terminal: one line per dev evaluation instead of a dict per logging step
     log.info(
         "%s: %d train pairs, %d dev pairs, %d steps, dev eval every %d",
         phase,

@@ -70,3 +70,41 @@ def test_mlflow_dataset_source_warning_filtered_other_warnings_kept() -> None:
         resolve_dataset_source("/tmp/some/local/path")
         warnings.warn_explicit("another mlflow warning", UserWarning, "registry.py", 1, module="mlflow.data.x")
     assert [str(w.message) for w in caught] == ["another mlflow warning"]
+
+
+class _FakeTrainer:
+    """The Trainer's callback API (add_callback/remove_callback), with its default console callbacks."""
+
+    def __init__(self) -> None:
+        from transformers.trainer_callback import DefaultFlowCallback, ProgressCallback
+
+        self.callbacks: list[object] = [DefaultFlowCallback(), ProgressCallback()]
+
+    def remove_callback(self, cls: type) -> None:
+        self.callbacks = [c for c in self.callbacks if not isinstance(c, cls)]
+
+    def add_callback(self, cb: object) -> None:
+        self.callbacks.append(cb)
+
+
+def test_trainer_prints_one_line_per_evaluation_off_a_terminal(caplog) -> None:
+    import logging
+    from types import SimpleNamespace
+
+    from transformers.trainer_callback import DefaultFlowCallback, ProgressCallback
+
+    from quotecontra.console import quiet_trainer
+
+    trainer = _FakeTrainer()
+    assert quiet_trainer(trainer, logging.getLogger("quotecontra.train"), io.StringIO()) is True
+    assert not any(isinstance(c, ProgressCallback) for c in trainer.callbacks)
+    assert isinstance(trainer.callbacks[0], DefaultFlowCallback)
+    state = SimpleNamespace(is_world_process_zero=True, global_step=40, max_steps=120, epoch=1.5)
+    metrics = {"eval_loss": 1.0986, "eval_macro_f1": 0.41234, "eval_runtime": 3.2}
+    with caplog.at_level(logging.INFO, logger="quotecontra.train"):
+        trainer.callbacks[-1].on_evaluate(None, state, None, metrics=metrics)
+    assert caplog.messages == ["step 40/120 (epoch 1.50): dev loss 1.099, macro_f1 0.4123"]
+
+    on_tty = _FakeTrainer()
+    assert quiet_trainer(on_tty, logging.getLogger("x"), _Tty()) is False
+    assert any(isinstance(c, ProgressCallback) for c in on_tty.callbacks)

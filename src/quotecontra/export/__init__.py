@@ -168,7 +168,7 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
         metrics["ls_articles_skipped"] = len(articles) - len(usable)
         a_tasks = [
             article_task(articles[a], by_article[a], ecfg.model_version)
-            for a in tqdm(usable, desc="label studio tasks", unit="article", disable=len(usable) < 50)
+            for a in tqdm(usable, desc="label studio tasks", unit="article", disable=True if len(usable) < 50 else None)
         ]
         chosen = [p for src in ecfg.label_studio_pairs for p in pair_splits.get(src, [])]
         missing = [src for src in ecfg.label_studio_pairs if src not in pair_splits]
