@@ -31,7 +31,8 @@ class BuildPyWithData(build_py):
             if not source.is_dir():
                 raise FileNotFoundError(f"{source}: shipped folder missing from the source tree (see MANIFEST.in)")
             target = Path(self.build_lib, "quotecontra", dst)
-            shutil.copytree(source, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".*", "__pycache__"))
+            shutil.rmtree(target, ignore_errors=True)  # a reused build/ must not keep files deleted from the source
+            shutil.copytree(source, target, ignore=shutil.ignore_patterns(".*", "__pycache__"))
 
 
 setup(cmdclass={"build_py": BuildPyWithData})
