@@ -11,7 +11,7 @@ import json
 import sys
 import time
 
-BENCHMARKS = ("annotate", "annotate_scaling", "classifier", "scale", "active_loop", "claims")
+BENCHMARKS = ("annotate", "annotate_scaling", "classifier", "scale", "active_loop", "attribution", "claims")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -631,12 +631,14 @@ def _annotate(articles: list[Any], cfg: DictConfig) -> list[Quote]:
     """Run the annotate engine on articles read here (PolNeAR, or gold articles the run did not cover)."""
     from tqdm import tqdm
 
-    from quotecontra.annotate.extract import annotate_articles, build_nlp
+    from quotecontra.annotate.extract import build_nlp
+    from quotecontra.annotate.extractors import extractor_of
 
     options = annotate_options(cfg)
     errors: list[tuple[str, str]] = []
     out: list[Quote] = []
-    stream = annotate_articles(articles, lambda: build_nlp(options.spacy_model), options, errors=errors)
+    extractor = extractor_of(cfg)  # annotate.extractor: rules | learned | hybrid
+    stream = extractor.stream(articles, lambda: build_nlp(options.spacy_model), options, errors=errors)
     for _article, records in tqdm(stream, total=len(articles), desc="annotate", unit="article"):
         out.extend(records)
     for article_id, reason in errors:

@@ -152,12 +152,14 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
     """Read ``cfg.input``, annotate every article, write articles.jsonl, quotes.jsonl and the report."""
     from tqdm import tqdm
 
+    from quotecontra.annotate.extractors import extractor_of
     from quotecontra.runpaths import temp_path
     from quotecontra.stage_guard import allow_empty, require_output
     from quotecontra.stages import StageResult
 
     paths = RunPaths.of(cfg.run_dir)
     options = AnnotateOptions.from_config(cfg.annotate)
+    extractor = extractor_of(cfg)  # rules | learned | hybrid (quotecontra.annotate.extractors)
     if str(cfg.annotate.backend) == "ray":  # scale-out hook: same outputs on a Ray cluster (quotecontra.scale)
         from quotecontra.scale import annotate_ray
 
@@ -169,7 +171,9 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
     input_path = Path(cfg.input)
     tracker.log_input("articles", input_path, context="annotate")
     report = ReadReport()
-    cache = QuoteCache(paths.annotate_cache, config_digest(options), enabled=bool(cfg.annotate.incremental))
+    cache = QuoteCache(
+        paths.annotate_cache, extractor.digest(config_digest(options)), enabled=bool(cfg.annotate.incremental)
+    )
     errors: list[tuple[str, str]] = []
     types: Counter[str] = Counter()
     rules: Counter[str] = Counter()
@@ -197,7 +201,7 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
     art_tmp, quo_tmp = temp_path(paths.articles), temp_path(paths.quotes)  # unique: no run shares another's
     failed = {aid for aid, _ in errors}
     with art_tmp.open("w", encoding="utf-8") as af, quo_tmp.open("w", encoding="utf-8") as qf:
-        stream = annotate_articles(
+        stream = extractor.stream(
             iter_articles(input_path, reader_options(cfg), report),
             load_nlp,
             options,
