@@ -19,7 +19,7 @@ import numpy as np
 
 from quotecontra.records import LABELS
 
-C = LABELS.index("contradiction")
+C, E, N = (LABELS.index(x) for x in ("contradiction", "entailment", "neutral"))
 
 
 def group_folds(groups: Sequence[str], k: int, seed: int) -> list[int]:
@@ -62,13 +62,40 @@ def fit_temperature(probs: np.ndarray, y: Sequence[int], grid: Sequence[float] |
     return float(min(grid, key=lambda t: (nll(apply_temperature(probs, t), y), abs(math.log(t)))))
 
 
-def decide(probs: np.ndarray, threshold: float | None) -> np.ndarray:
-    """Label ids: contradiction when P(contradiction) >= threshold, else the likelier of the other two labels."""
-    if threshold is None:
+def decide(probs: np.ndarray, threshold: float | None, entail_offset: float = 0.0) -> np.ndarray:
+    """Label ids: contradiction when P(contradiction) >= threshold; otherwise entailment or neutral, whichever is
+    likelier once ``entail_offset`` (a log-odds shift fitted on natural pairs, where entailment is rare) is added."""
+    if threshold is None and entail_offset == 0.0:
         return probs.argmax(axis=1)
-    rest = probs.copy()
-    rest[:, C] = -1.0
-    return np.where(probs[:, C] >= threshold, C, rest.argmax(axis=1))
+    logp = np.log(np.clip(probs, 1e-12, 1.0))
+    rest = np.where(logp[:, E] + entail_offset >= logp[:, N], E, N)
+    if threshold is None:  # plain argmax for contradiction against the better of the other two
+        best_other = np.maximum(logp[:, E] + entail_offset, logp[:, N])
+        return np.where(logp[:, C] > best_other, C, rest)
+    return np.where(probs[:, C] >= threshold, C, rest)
+
+
+OFFSETS = np.round(np.arange(-3.0, 3.01, 0.25), 2)
+
+
+def pick_decision(probs: np.ndarray, y: Sequence[int]) -> tuple[float, float]:
+    """(threshold, entailment offset) with the best macro-F1 on these pairs: the decision rule users get.
+
+    Natural pairs are not balanced like the synthetic ones (contradiction common, entailment rare), so a model's argmax
+    is the wrong rule there. Ties go to the higher threshold and the smaller offset.
+    """
+    y_list = list(y)
+    if not y_list:
+        return 0.5, 0.0
+    cuts = sorted(set(np.round(probs[:, C], 4).tolist()) | {1.0})
+    best, best_key = (0.5, 0.0), None
+    for t in cuts:
+        for b in OFFSETS:
+            f1 = scores(y_list, decide(probs, t, float(b)).tolist())["macro_f1"]
+            key = (round(f1, 9), t, -abs(float(b)))
+            if best_key is None or key > best_key:
+                best, best_key = (float(t), float(b)), key
+    return best
 
 
 def pick_threshold(probs: np.ndarray, y: Sequence[int]) -> float:
@@ -148,31 +175,32 @@ def ece(probs: np.ndarray, y: Sequence[int], n_bins: int = 10) -> float:
 
 @dataclass
 class CrossFit:
-    """Out-of-fold decisions: each fold's temperature and threshold were fitted on the other folds."""
+    """Out-of-fold decisions: each fold's temperature, threshold and offset were fitted on the other folds."""
 
     calibrated: np.ndarray
     pred_argmax: np.ndarray
     pred_threshold: np.ndarray
     temperatures: list[float]
     thresholds: list[float]
+    offsets: list[float]
 
 
 def cross_fit(probs: np.ndarray, y: Sequence[int], folds: Sequence[int]) -> CrossFit:
-    """Temperature and threshold per fold from the other folds' out-of-fold probabilities (honest on small sets)."""
+    """Temperature and decision rule per fold from the other folds' out-of-fold probabilities (honest on small sets)."""
     y_arr, f_arr = np.asarray(y), np.asarray(folds)
     cal = np.zeros_like(probs)
-    by_thr = np.zeros(len(y_arr), dtype=int)
-    temps, thrs = [], []
+    by_rule = np.zeros(len(y_arr), dtype=int)
+    temps, thrs, offs = [], [], []
     for f in sorted(set(f_arr.tolist())):
         test, fit = f_arr == f, f_arr != f
         t = fit_temperature(probs[fit], y_arr[fit].tolist()) if fit.any() else 1.0
-        fitted = apply_temperature(probs[fit], t)
-        thr = pick_threshold(fitted, y_arr[fit].tolist()) if fit.any() else 0.5
+        thr, off = pick_decision(apply_temperature(probs[fit], t), y_arr[fit].tolist()) if fit.any() else (0.5, 0.0)
         cal[test] = apply_temperature(probs[test], t)
-        by_thr[test] = decide(cal[test], thr)
+        by_rule[test] = decide(cal[test], thr, off)
         temps.append(t)
         thrs.append(thr)
-    return CrossFit(cal, cal.argmax(axis=1), by_thr, temps, thrs)
+        offs.append(off)
+    return CrossFit(cal, cal.argmax(axis=1), by_rule, temps, thrs, offs)
 
 
 def read_calibration(path: Path) -> dict | None:
@@ -187,11 +215,14 @@ def validate_calibration(cal: dict, where: str) -> dict:
     try:
         t, thr = float(cal.get("temperature", 1.0)), cal.get("threshold")
         thr = None if thr is None else float(thr)
+        off = float(cal.get("entailment_offset", 0.0))
     except (TypeError, ValueError, AttributeError) as exc:
-        raise ValueError(f"{where}: temperature and threshold must be numbers: {exc}") from exc
-    if not (math.isfinite(t) and t > 0) or (thr is not None and not 0.0 <= thr <= 1.0):
-        raise ValueError(f"{where}: temperature must be > 0 and threshold in [0, 1], got {t}, {thr}")
-    return {**cal, "temperature": t, "threshold": thr}
+        raise ValueError(f"{where}: temperature, threshold and entailment_offset must be numbers: {exc}") from exc
+    if not (math.isfinite(t) and t > 0) or (thr is not None and not 0.0 <= thr <= 1.0) or not math.isfinite(off):
+        raise ValueError(
+            f"{where}: temperature must be > 0, threshold in [0, 1] and entailment_offset finite, got {t}, {thr}, {off}"
+        )
+    return {**cal, "temperature": t, "threshold": thr, "entailment_offset": off}
 
 
 def calibrated(probs: np.ndarray, labels: Sequence[str], cal: dict | None) -> tuple[np.ndarray, list[str]]:
@@ -204,7 +235,7 @@ def calibrated(probs: np.ndarray, labels: Sequence[str], cal: dict | None) -> tu
         return probs, [labels[i] for i in probs.argmax(axis=1)]
     order = [labels.index(lab) for lab in LABELS]
     p = apply_temperature(probs[:, order], float(cal.get("temperature", 1.0)))
-    pred = [LABELS[i] for i in decide(p, cal.get("threshold"))]
+    pred = [LABELS[i] for i in decide(p, cal.get("threshold"), float(cal.get("entailment_offset", 0.0)))]
     back = np.zeros_like(p)
     back[:, order] = p
     return back, pred

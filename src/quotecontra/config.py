@@ -54,6 +54,11 @@ SYNTHETIC_ORIGINS: tuple[str, ...] = (
     "other_claim",
     "added_detail",
     "synonym",
+    "predicate",
+    "denial",
+    "timeline",
+    "quantity",
+    "cross_claim",
 )
 
 
@@ -276,6 +281,7 @@ class TrainConfig:
     weight_decay: float = _help("AdamW weight decay.", 0.01, min=0)
     warmup_ratio: float = _help("Linear warm-up fraction.", 0.06, min=0, lt=1)
     max_steps: int = _help("Stop after this many steps (-1 or 0: by epochs).", -1, min=-1)
+    synthetic: bool = _help("Train on the synthetic pairs (false: natural gold and external NLI pairs only).", True)
     max_train_pairs: int = _help("Subsample synthetic training pairs (0: all).", 0, min=0)
     natural_repeat: int = _help(
         "Gold natural pairs (split 'natural', never 'heldout') join training this many times over, symmetric ones "

@@ -52,7 +52,7 @@ def summarise(probs: np.ndarray, y: list[int], folds: list[int], groups: list[st
     """Out-of-fold scores: raw argmax, and with cross-fitted temperature + threshold, each with a 95% interval."""
     cross = calibrate.cross_fit(probs, y, folds)
     out: dict[str, Any] = {"n": len(y), "articles": len(set(groups)), "folds": len(set(folds))}
-    for name, pred in (("argmax", probs.argmax(axis=1)), ("thresholded", cross.pred_threshold)):
+    for name, pred in (("argmax", probs.argmax(axis=1)), ("decision", cross.pred_threshold)):
         s = calibrate.scores(y, pred.tolist())
         ci = calibrate.bootstrap_ci(y, pred.tolist(), groups, seed=seed)
         out[name] = {k: {"value": v, "ci95": list(ci[k])} for k, v in s.items()}
@@ -60,6 +60,7 @@ def summarise(probs: np.ndarray, y: list[int], folds: list[int], groups: list[st
     out["ece_after"] = calibrate.ece(cross.calibrated, y)
     out["fold_temperatures"] = cross.temperatures
     out["fold_thresholds"] = cross.thresholds
+    out["fold_entailment_offsets"] = cross.offsets
     return out
 
 
@@ -136,11 +137,13 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
     report["per_fold"] = per_fold
     temperature = calibrate.fit_temperature(probs, y)
     calibrated = calibrate.apply_temperature(probs, temperature)
-    threshold = calibrate.pick_threshold(calibrated, y)
+    threshold, offset = calibrate.pick_decision(calibrated, y)
     curve = calibrate.pr_curve(calibrated, y)
     calibration = {
         "temperature": temperature,
         "threshold": threshold,
+        "entailment_offset": offset,
+        "max_f1_threshold": calibrate.pick_threshold(calibrated, y),
         "labels": list(LABELS),
         "fitted_on": f"out-of-fold predictions on {len(y)} natural gold pairs from {len(set(groups))} articles",
     }
@@ -163,15 +166,15 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
                 + "\n"
             )
     plot = plot_pr(curve, threshold, paths.plots / "pr_natural_crossval.png")
-    th, am = report["thresholded"], report["argmax"]
+    th, am = report["decision"], report["argmax"]
     metrics = {
         "n": float(len(y)),
         "macro_f1": am["macro_f1"]["value"],
         "contradiction_f1": am["contradiction_f1"]["value"],
-        "thresholded.macro_f1": th["macro_f1"]["value"],
-        "thresholded.contradiction_f1": th["contradiction_f1"]["value"],
-        "thresholded.contradiction_precision": th["contradiction_precision"]["value"],
-        "thresholded.contradiction_recall": th["contradiction_recall"]["value"],
+        "decision.macro_f1": th["macro_f1"]["value"],
+        "decision.contradiction_f1": th["contradiction_f1"]["value"],
+        "decision.contradiction_precision": th["contradiction_precision"]["value"],
+        "decision.contradiction_recall": th["contradiction_recall"]["value"],
         "ece_before": report["ece_before"],
         "ece_after": report["ece_after"],
         "temperature": temperature,
@@ -185,9 +188,10 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
     summary = [
         f"{k}-fold article-grouped CV on n={len(y)} natural pairs ({len(set(groups))} articles), 95% bootstrap CI:",
         f"argmax:      macro-F1 {fmt(am, 'macro_f1')}, contradiction F1 {fmt(am, 'contradiction_f1')}",
-        f"thresholded: macro-F1 {fmt(th, 'macro_f1')}, contradiction F1 {fmt(th, 'contradiction_f1')} "
+        f"decision:    macro-F1 {fmt(th, 'macro_f1')}, contradiction F1 {fmt(th, 'contradiction_f1')} "
         f"(P {th['contradiction_precision']['value']:.3f}, R {th['contradiction_recall']['value']:.3f})",
-        f"temperature {temperature:.2f}, threshold {threshold:.2f}; ECE {report['ece_before']:.3f} -> "
+        f"temperature {temperature:.2f}, threshold {threshold:.2f}, entailment offset {offset:+.2f} (best contradiction-F1 "
+        f"threshold {calibration['max_f1_threshold']:.2f}); ECE {report['ece_before']:.3f} -> "
         f"{report['ece_after']:.3f} (cross-fitted)",
     ]
     return StageResult(metrics=metrics, outputs=[output(cfg), calibration_path(cfg), oof, plot], summary=summary)

@@ -369,7 +369,7 @@ def flat_metrics(report: Mapping[str, Any]) -> dict[str, float]:
     cv = report.get("natural_crossval")
     if cv:
         flat["natural_crossval.n"] = float(cv["n"])
-        for rule in ("argmax", "thresholded"):
+        for rule in ("argmax", "decision"):
             for key, d in cv[rule].items():
                 flat[f"natural_crossval.{rule}.{key}"] = float(d["value"])
     for check, b in report.get("behavioural", {}).items():
@@ -402,7 +402,7 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
     if cfg.crossval.enabled and crossval.exists():
         cv = json.loads(crossval.read_text(encoding="utf-8"))
         report["natural_crossval"] = {
-            k: cv[k] for k in ("n", "articles", "folds", "argmax", "thresholded", "ece_before", "ece_after")
+            k: cv[k] for k in ("n", "articles", "folds", "argmax", "decision", "ece_before", "ece_after")
         }
     outputs: list[Path] = [paths.metrics]
     summary = []

@@ -297,7 +297,7 @@ def train_model(
     tcfg = OmegaConf.to_container(cfg.train, resolve=True)
     assert isinstance(mcfg, dict) and isinstance(tcfg, dict)
     seed = int(cfg.seed)
-    synthetic = [r for r in pairs.get("train", []) if r.get("group") not in exclude_groups]
+    synthetic = [r for r in pairs.get("train", []) if r.get("group") not in exclude_groups] if tcfg["synthetic"] else []
     natural = natural_training_rows(pairs.get("natural", []), int(tcfg["natural_repeat"]), exclude_groups)
     train_rows = subsample(synthetic, int(tcfg["max_train_pairs"]), seed) + natural
     random.Random(seed).shuffle(train_rows)

@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 from quotecontra.pairs.annotation_merge import batch_table, label_candidates, merge_natural, regroup, replace_quotes
 from quotecontra.pairs.annotations import AnnotationBatch
 from quotecontra.pairs.claims import Claim, build_claims
+from quotecontra.pairs.families import ClaimContext, family_pairs
 from quotecontra.pairs.natural import (
     CandidateOptions,
     GoldArticle,
@@ -139,6 +140,16 @@ def synthetic_pairs(
             negated = render(doc, neg_ops) if neg_ops is not None else None
             for p in speaker_swap(claim.claim, claim.speaker, rng.choice(others), negated):
                 pairs.append(_to_pair(p, claim))
+        mate_ids = [
+            j
+            for j in (by_article_target[(claim.article_id, canonical_target(claim.target))] if claim.target else [])
+            if j != i and frozenset({claim.quote_id, claims[j].quote_id}) not in exclude_quote_pairs
+        ]
+        deniers = tuple(others) or ((claim.speaker,) if claim.speaker else ())
+        ctx = ClaimContext(deniers, tuple((j, docs[j]) for j in mate_ids))
+        fam_rng = random.Random(f"{opts.seed}:{claim.quote_id}:families")  # the older families' draws stay as they were
+        for p, j in family_pairs(doc, ctx, opts.perturb, fam_rng):
+            pairs.append(_to_pair(p, claim, claims[j] if j is not None else None))
         made.update(p.origin for p in pairs)
         out.extend(pairs)
     return out, skips, made
@@ -320,6 +331,7 @@ def write_outputs(result: PairsResult, out_dir: Path, card: str) -> list[Path]:
 
     from datasets import DatasetDict
 
+    from quotecontra.export.formats import save_hf
     from quotecontra.records import write_jsonl
     from quotecontra.runpaths import RunPaths
 
@@ -328,7 +340,7 @@ def write_outputs(result: PairsResult, out_dir: Path, card: str) -> list[Path]:
     dd = DatasetDict({s: to_dataset(result.splits[s]) for s in (*SPLITS, "natural")})
     if paths.pairs_hf.exists():
         shutil.rmtree(paths.pairs_hf)
-    dd.save_to_disk(str(paths.pairs_hf))
+    save_hf(dd, paths.pairs_hf)  # an empty split (a tiny corpus has no dev articles) must stay loadable
     for s, ds in dd.items():
         ds.to_parquet(str(paths.pairs_parquet(s)))
     to_dataset(result.candidates).to_parquet(str(out_dir / "natural_candidates.parquet"))
@@ -373,7 +385,10 @@ def run(cfg: DictConfig, tracker) -> Any:
     paths = RunPaths.of(cfg.run_dir)
     quotes = list(read_jsonl(paths.quotes, Quote))
     articles = {a.id: a for a in read_jsonl(paths.articles, Article)}
-    search = [Path(cfg.input), Path("data/samples")]
+    from quotecontra.bundled import bundled
+
+    # gold files name their article: look in the input, then the sample corpus (shipped with the package too)
+    search = [Path(cfg.input), Path(bundled("data/samples"))]
     gold = []
     for f in gold_files(list(cfg.pairs.gold_dirs)):
         try:

@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from quotecontra.pairs.families import hinge_by_origin, negation_hinge_share
 from quotecontra.records import LABELS, Pair
 
 ORIGIN_DOC = {
@@ -26,6 +27,21 @@ ORIGIN_DOC = {
     "so neutral, never contradiction",
     "synonym": "main predicate swapped for a synonym from resources/synonyms.tsv: entailment both ways; "
     "the synonym against the negated claim is a contradiction",
+    "predicate": "the predicate rewritten into an incompatible one from resources/predicates.tsv, phrase-level "
+    "('laid off' / 'hired', 'will close the depot' / 'will keep the depot open', 'is on track' / 'is behind "
+    "schedule', 'a shortage of nurses' / 'enough nurses'); contradiction, the claim entails the rewrite negated, "
+    "the negated pairs neutral (contrary) or contradictory/entailed (contradictory pairs)",
+    "denial": "denial and confirmation frames: 'X denied that P', 'It is false that P', 'Claims that P are false' "
+    "contradict P (the guide compares contents), 'X confirmed that P' entails P; frame adverbs, a weaker P, the "
+    "negated P, and the negation lattice written as 'It is false that ...' give entailments and neutrals with the "
+    "same frames",
+    "timeline": "the time of a one-off event moved, widened or narrowed ('in March' / 'in December' / 'by April' / "
+    "'not before the summer'); labels from the sets of times each allows, made only when every reading agrees",
+    "quantity": "a count bounded differently ('only 41' / 'more than 300' / 'at least 20'), a universal vs a counted "
+    "exception ('No child will ...' / 'Two children will ...', 'All the depots will stay open' / 'At least two of "
+    "the depots will close'); labels from the counts each allows, a bare number read as exact and as a floor",
+    "cross_claim": "two claims of one article about one target, A and B: 'A. B' contradicts B with its predicate "
+    "made incompatible (B'), and entails A and B; A vs B' is neutral (the other_claim assumption)",
     "gold": "natural pair labelled in a gold file (data/gold, ../shared/seed)",
     "annotated": "natural pair labelled by annotators in Label Studio, from an annotation batch (pairs.annotations); "
     "its annotator is `<batch>:<voters>`, the batch is in the table of annotation batches",
@@ -145,6 +161,8 @@ def render_card(
 
     lines += ["## Counts per origin, split and label", ""]
     origins = sorted({p.origin for ps in splits.values() for p in ps} | set(artifacts.get("origins_generated", {})))
+    train = splits.get("train", [])
+    hinge = hinge_by_origin(train)
     rows = []
     for o in origins:
         row: list[Any] = [o]
@@ -152,11 +170,19 @@ def render_card(
             c = Counter(p.label for p in pairs if p.origin == o)
             row.append("/".join(str(c.get(lab, 0)) for lab in LABELS))
         row.append(artifacts.get("origins_generated", {}).get(o, 0))
+        row.append("-" if hinge.get(o) is None else f"{100 * hinge[o]:.0f}")
         rows.append(row)
+    shares = {s: negation_hinge_share(ps) for s, ps in splits.items() if s != "natural"}
     lines += [
-        "Cells are contradiction/entailment/neutral counts; 'generated' is before dedup and balancing.",
+        "Cells are contradiction/entailment/neutral counts; 'generated' is before dedup and balancing; 'C on not'",
+        "is the share of the origin's train contradictions that hinge on a negation word (one side has a negation",
+        "word the other lacks, so spotting the 'not' could solve the pair).",
         "",
-        _table(["origin", *splits.keys(), "generated"], rows),
+        _table(["origin", *splits.keys(), "generated", "C on not (train %)"], rows),
+        "",
+        "Contradictions hinging on a negation word: "
+        + ", ".join(f"{s} {'-' if v is None else f'{100 * v:.1f}%'}" for s, v in shares.items())
+        + ".",
         "",
         "### What each origin means",
         "",
@@ -209,6 +235,12 @@ def render_card(
         "- Labels of synthetic pairs follow from the edit, not from a reader; parser errors can make an edit",
         "  ungrammatical or change its scope (negation of a clause with an embedded clause, adjuncts attached low).",
         "- `other_claim` neutrals assume two claims about one target are independent; a few may contradict.",
+        "  `cross_claim` neutrals (A vs B contradicted) rest on the same assumption.",
+        "- `denial` labels a personal denial ('X denied that P') a contradiction of P by the guide's content rule;",
+        "  read literally (a report), it is compatible with P. Pairs that need the content reading anywhere else",
+        "  ('X denied that P' vs not-P) are not made.",
+        "- `timeline` assumes unqualified months and weekdays fall in one year / week; `predicate`, `timeline` and",
+        "  `quantity` assume both sides describe the same event ('laid off 200' / 'hired 200').",
         "- Claims are decontextualised by rules (pronouns resolved from the record's target, speaker, and the",
         "  sentence before the quote); unresolved pronouns remain.",
         "- The natural split shares articles with the synthetic splits (its articles are also the sample corpus);",

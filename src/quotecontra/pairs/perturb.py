@@ -368,7 +368,7 @@ def negate(doc, root) -> Ops | None:
     if root.pos_ == "AUX" or root.lemma_ == "be":
         return {root.i: root.text + " not"}
     if root.pos_ == "VERB" and root.tag_ in {"VBD", "VBZ", "VBP"}:
-        if root.i > 0 and doc[root.i - 1].dep_ == "advmod" and doc[root.i - 1].head is root:
+        if root.i > 0 and doc[root.i - 1].dep_ == "advmod" and doc[root.i - 1].head.i == root.i:
             return None  # "We only agreed": do-support would land on the wrong side of the adverb
         do = {"VBD": "did", "VBZ": "does", "VBP": "do"}[root.tag_]
         return {root.i: f"{match_case(do, root.text)} not {root.lemma_.lower()}"}
