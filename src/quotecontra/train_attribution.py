@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from omegaconf import DictConfig
 
-from quotecontra.annotate.learned import Tagger, to_quotes
+from quotecontra.annotate.learned import Tagger, to_quotes, windows_of
 from quotecontra.annotate.tags import LABELS, char_roles, token_labels
 from quotecontra.polnear import PolnearDoc, iter_polnear
 from quotecontra.readers import ReadReport
@@ -85,8 +85,6 @@ def training_windows(tagger: Tagger, docs: Sequence[Any], stride: int) -> list[t
         ids, offsets = tagger.encode(text)
         codes, starts = char_roles(len(text), doc.attributions)
         labels = token_labels(offsets, codes, starts)
-        from quotecontra.annotate.learned import windows_of
-
         for s, e in windows_of(len(ids), body, min(stride, body - 1)):
             out.append(([tok.cls_token_id, *ids[s:e], tok.sep_token_id], [IGNORE, *labels[s:e], IGNORE]))
     return out

@@ -33,7 +33,7 @@ _SENT_BREAK = re.compile(r"[.!?…][\"”’')\]]*\s+(?=[\"“‘'(\[]?[A-Z0-9])
 
 @dataclass(frozen=True)
 class Linking:
-    """Costs of the content/source-to-cue assignment (characters; tuned on PolNeAR train and dev with gold tags)."""
+    """Costs of the content/source-to-cue assignment (characters; set on PolNeAR dev with gold tags)."""
 
     sentence_penalty: float = 60.0
     paragraph_penalty: float = 400.0
