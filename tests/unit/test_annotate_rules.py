@@ -192,3 +192,19 @@ def test_a_doc_from_the_bare_pipeline_still_gives_valid_records(nlp):
     quotes = annotate_doc(nlp(text), Article(id="t", text=text), AnnotateOptions())
     assert quotes and all(span_text(text, q.spans) == q.text for q in quotes)
     assert all(q.speaker is None or "headline" not in q.speaker for q in quotes)
+
+
+def test_the_company_resolves_to_the_business_named_before(pipeline):
+    quotes = annotate(
+        pipeline,
+        "Norvane Telecom Ltd restored most lines on Monday, after a letter from Harwick Council.\n\n"
+        "“Every customer will be reconnected by Friday,” the company said in a statement.",
+    )
+    q = only([q for q in quotes if q.type == "direct"])
+    assert q.speaker == "Norvane Telecom Ltd"  # the subject; the council is a public body
+    assert q.text == "Every customer will be reconnected by Friday,"
+
+
+def test_the_council_is_not_taken_for_a_company(pipeline):
+    quotes = annotate(pipeline, "Harwick Council met residents.\n\n“We are listening,” the company said.")
+    assert only([q for q in quotes if q.type == "direct"]).speaker == "the company"

@@ -22,6 +22,7 @@ from quotecontra.annotate.cues import AMBIGUOUS, Lexicon, load_lexicon
 from quotecontra.annotate.limits import MAX_CLAUSE_TOKENS, Budget
 from quotecontra.annotate.marks import Quotation, cut_spans, find_quotations, gaps, paragraphs, span_text
 from quotecontra.annotate.speakers import (
+    BUSINESS_NOUNS,
     FIRST_SECOND,
     IT_PRONOUNS,
     PERSON_PRONOUNS,
@@ -34,7 +35,7 @@ from quotecontra.records import Article, Quote, QuoteType, quote_id
 
 log = logging.getLogger(__name__)
 
-EXTRACTOR_VERSION = "3"  # 3: long articles in paragraph windows, clauses capped
+EXTRACTOR_VERSION = "4"  # 3: long articles in paragraph windows, clauses capped; 4: "the company" -> its name
 PARAGRAPH_COMPONENT = "quotecontra_paragraphs"
 
 CONFIDENCE = {
@@ -410,6 +411,9 @@ def _resolve_speaker(tok: Token, ctx: _Ctx, anchor: int) -> tuple[str | None, tu
         prior = next((d for d in reversed(ctx.descriptions) if d[1] == role and d[0] < tok.idx), None)
         if prior is not None:
             return prior[2], span, "nominal"
+        singular = tok.tag_ == "NN" and not any(c.dep_ == "nummod" for c in tok.children)  # not "the two companies"
+        if singular and role in BUSINESS_NOUNS and (biz := index.business_before(tok.idx)) is not None:
+            return biz.name, span, "nominal"
     ctx.descriptions.append((tok.idx, tok.lemma_.lower(), text))
     return text, span, "description"
 

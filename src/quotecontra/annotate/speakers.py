@@ -28,6 +28,17 @@ _ORG_WORDS = """trust union council ministry department company inc ltd llc plc 
     organization assembly parliament senate congress kremlin house centre center fund partners alliance coalition
     network press times news post"""
 ORG_WORDS = frozenset(_ORG_WORDS.split())
+# Nouns a reporter uses for a business named earlier ("Norvane ... the company said"): they stand for the latest
+# organisation that is not a public body, since a council, ministry, union or party has a word of its own.
+BUSINESS_NOUNS = frozenset(
+    """company firm business airline carrier bank lender insurer retailer chain operator manufacturer maker supplier
+    developer startup brewer publisher broadcaster utility provider group""".split()
+)
+_PUBLIC_BODY_WORDS = frozenset(
+    """trust union council ministry department party committee hospital clinic agency authority board university
+    college school office government commission court institute foundation society federation league club church
+    police parliament senate congress assembly kremlin""".split()
+)
 PERSON_PRONOUNS = {
     "he": "m",
     "him": "m",
@@ -295,6 +306,20 @@ class EntityIndex:
             return None
         best = max(counts, key=lambda k: counts[k])
         return self.clusters[best] if counts[best] >= 2 else None
+
+    def business_before(self, pos: int, lookback_chars: int = 3000) -> Cluster | None:
+        """'the company' -> Norvane: the organisation last seen as a subject before ``pos``, not a public body.
+
+        Only subjects count: the company a story is about acts in its sentences ("Lumora Labs has raised ...
+        in a round led by Vantage Hollow Capital, the company said" is Lumora's statement).
+        """
+        hi = bisect.bisect_left(self._starts, pos)
+        lo = bisect.bisect_left(self._starts, pos - lookback_chars)
+        for m in reversed(self.mentions[lo:hi]):
+            c = m.cluster
+            if m.subject and c.kind == "org" and not (set(c.key.split()) | c.roles) & _PUBLIC_BODY_WORDS:
+                return c
+        return None
 
     def by_role(self, pos: int, role: str) -> Cluster | None:
         """'the trust' -> Westmere Health Trust: the latest entity before ``pos`` whose name or role has the word."""
