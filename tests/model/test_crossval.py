@@ -38,8 +38,24 @@ def natural_rows() -> list[dict]:
     for a in range(4):
         g = f"art{a}"
         rows += [
-            _row(0, f"Not a single depot in {g} will close.", f"Six depots in {g} will be sold.", "contradiction", g, "natural", "gold"),
-            _row(1, f"The {g} budget is balanced.", f"The {g} budget has a deficit.", "contradiction", g, "natural", "gold"),
+            _row(
+                0,
+                f"Not a single depot in {g} will close.",
+                f"Six depots in {g} will be sold.",
+                "contradiction",
+                g,
+                "natural",
+                "gold",
+            ),
+            _row(
+                1,
+                f"The {g} budget is balanced.",
+                f"The {g} budget has a deficit.",
+                "contradiction",
+                g,
+                "natural",
+                "gold",
+            ),
             _row(2, f"The {g} council met.", f"The {g} mayor spoke.", "neutral", g, "natural", "gold"),
             _row(3, f"All {g} clinics are open.", f"The {g} clinics are open.", "entailment", g, "natural", "gold"),
         ]
@@ -71,7 +87,9 @@ def run_dir(tmp_path: Path) -> Path:
         full = [{k: r.get(k) for k in feats} | {"article_ids": [r["group"]]} for r in rows]
         return datasets.Dataset.from_list(full, features=feats)
 
-    synth = [_row(i, p, h, lab, f"art{i % 4}" if i < 4 else "other", "train") for i, (p, h, lab) in enumerate(SYNTH * 3)]
+    synth = [
+        _row(i, p, h, lab, f"art{i % 4}" if i < 4 else "other", "train") for i, (p, h, lab) in enumerate(SYNTH * 3)
+    ]
     dd = datasets.DatasetDict(
         {
             "train": ds(synth),

@@ -109,5 +109,5 @@ def test_read_calibration_validates(tmp_path):
     assert calibrate.read_calibration(path)["threshold"] == 0.4
     for bad in ('{"temperature": 0, "threshold": 0.4}', '{"temperature": 1.0, "threshold": 1.4}'):
         path.write_text(bad)
-        with pytest.raises(ValueError, match="calibration.json"):
+        with pytest.raises(ValueError, match=r"calibration\.json"):
             calibrate.read_calibration(path)

@@ -69,7 +69,7 @@ def test_corpus_excludes_eval_pairs_balances_and_caps(shared: Path):
 
 
 def test_unknown_set_names_the_known_ones():
-    with pytest.raises(ValueError, match="known: .*mnli"):
+    with pytest.raises(ValueError, match=r"known: .*mnli"):
         nli_sets.get_set("mnly")
 
 

@@ -30,15 +30,13 @@ _ORG_WORDS = """trust union council ministry department company inc ltd llc plc 
 ORG_WORDS = frozenset(_ORG_WORDS.split())
 # Nouns a reporter uses for a business named earlier ("Norvane ... the company said"): they stand for the latest
 # organisation that is not a public body, since a council, ministry, union or party has a word of its own.
-BUSINESS_NOUNS = frozenset(
-    """company firm business airline carrier bank lender insurer retailer chain operator manufacturer maker supplier
-    developer startup brewer publisher broadcaster utility provider group""".split()
-)
-_PUBLIC_BODY_WORDS = frozenset(
-    """trust union council ministry department party committee hospital clinic agency authority board university
-    college school office government commission court institute foundation society federation league club church
-    police parliament senate congress assembly kremlin""".split()
-)
+_BUSINESS_NOUNS = """company firm business airline carrier bank lender insurer retailer chain operator manufacturer
+    maker supplier developer startup brewer publisher broadcaster utility provider group"""
+BUSINESS_NOUNS = frozenset(_BUSINESS_NOUNS.split())
+_PUBLIC_BODIES = """trust union council ministry department party committee hospital clinic agency authority board
+    university college school office government commission court institute foundation society federation league club
+    church police parliament senate congress assembly kremlin"""
+_PUBLIC_BODY_WORDS = frozenset(_PUBLIC_BODIES.split())
 PERSON_PRONOUNS = {
     "he": "m",
     "him": "m",
