@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -28,10 +26,59 @@ import numpy as np
 from omegaconf import DictConfig
 from scipy.optimize import linear_sum_assignment
 
+from quotecontra.polnear_eval import (  # re-exported: the PolNeAR half of quote evaluation
+    POLNEAR_DEFINITION,
+    evaluate_polnear,
+    polnear_gold_quotes,
+    polnear_metrics,
+    prf,
+    quote_components,
+    score_polnear,
+    tokens_in,
+    word_spans,
+)
 from quotecontra.readers import ReadReport, Skip
 from quotecontra.records import Quote
+from quotecontra.text_match import (  # re-exported: the text-matching half of quote evaluation
+    coverage,
+    cue_matches,
+    exact,
+    jaccard,
+    normalize_name,
+    normalize_text,
+    speaker_matches,
+    stem,
+    target_matches,
+    tokenize,
+)
 
 log = logging.getLogger(__name__)
+
+__all__ = [  # the PolNeAR and text-matching names stay importable from here
+    "POLNEAR_DEFINITION",
+    "coverage",
+    "cue_matches",
+    "evaluate_polnear",
+    "exact",
+    "jaccard",
+    "load_gold",
+    "metrics_of",
+    "normalize_name",
+    "normalize_text",
+    "polnear_gold_quotes",
+    "polnear_metrics",
+    "prf",
+    "quote_components",
+    "run",
+    "score_polnear",
+    "score_quotes",
+    "speaker_matches",
+    "stem",
+    "target_matches",
+    "tokenize",
+    "tokens_in",
+    "word_spans",
+]
 
 QUOTE_TYPES = ("direct", "mixed", "indirect")
 DEFAULT_THRESHOLD = 0.5
@@ -40,163 +87,6 @@ OVERLAP_DEFINITION = (
     "apostrophes normalised); one-to-one Hungarian matching of pairs with coverage >= threshold; jaccard = "
     "|pred ∩ gold| / |pred ∪ gold| with the same threshold; exact = identical token sequence"
 )
-
-# ---------------------------------------------------------------------------------------------------------------
-# Normalisation
-
-
-_CHAR_MAP = str.maketrans(
-    {
-        "\u2018": "'",
-        "\u2019": "'",
-        "\u201a": "'",
-        "\u201b": "'",
-        "\u2032": "'",
-        "`": "'",
-        "\u201c": '"',
-        "\u201d": '"',
-        "\u201e": '"',
-        "\u201f": '"',
-        "\u2033": '"',
-        "\u00ab": '"',
-        "\u00bb": '"',
-        "\u2013": "-",
-        "\u2014": "-",
-        "\u00a0": " ",
-    }
-)
-_TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)*", re.UNICODE)
-
-
-def normalize_text(text: str) -> str:
-    """Straight quotes and apostrophes, plain dashes, single spaces: the seed gold types ' where articles have ’."""
-    text = unicodedata.normalize("NFKC", text).translate(_CHAR_MAP)
-    return re.sub(r"\s+", " ", text).strip()
-
-
-def tokenize(text: str) -> list[str]:
-    """Lowercased word tokens, punctuation dropped (an inner apostrophe stays: don't, Kyiv's)."""
-    return _TOKEN.findall(normalize_text(text).lower())
-
-
-def coverage(pred: Sequence[str], gold: Sequence[str]) -> float:
-    """Share of the gold tokens that the prediction contains (multiset intersection)."""
-    if not gold:
-        return 0.0
-    return sum((Counter(pred) & Counter(gold)).values()) / len(gold)
-
-
-def jaccard(pred: Sequence[str], gold: Sequence[str]) -> float:
-    cp, cg = Counter(pred), Counter(gold)
-    union = sum((cp | cg).values())
-    return sum((cp & cg).values()) / union if union else 0.0
-
-
-def exact(pred: Sequence[str], gold: Sequence[str]) -> float:
-    return 1.0 if list(pred) == list(gold) and gold else 0.0
-
-
-def normalize_name(name: str) -> str:
-    """Lowercase, straight quotes, no leading determiner or trailing punctuation: 'The Kremlin.' -> 'kremlin'."""
-    s = normalize_text(name).lower().strip(" .,;:\"'")
-    s = re.sub(r"'s$", "", s)
-    return re.sub(r"^(the|a|an)\s+", "", s)
-
-
-_IRREGULAR = {
-    "said": "say",
-    "says": "say",
-    "told": "tell",
-    "wrote": "write",
-    "written": "write",
-    "thought": "think",
-    "spoke": "speak",
-    "spoken": "speak",
-    "made": "make",
-    "gave": "give",
-    "given": "give",
-    "knew": "know",
-    "known": "know",
-    "felt": "feel",
-    "held": "hold",
-    "meant": "mean",
-    "took": "take",
-    "taken": "take",
-    "saw": "see",
-    "seen": "see",
-    "heard": "hear",
-    "began": "begin",
-    "forgot": "forget",
-    "sought": "seek",
-    "taught": "teach",
-    "went": "go",
-    "gone": "go",
-}
-
-
-def stem(word: str) -> str:
-    """Crude lemma: irregular verbs by table, then -ing/-ed/-es/-s stripped, final e and doubled consonant undone.
-
-    Good enough to equate said/says/say, insisted/insisting/insists, argued/argues/arguing, admitted/admits.
-    """
-    w = word.lower()
-    if w in _IRREGULAR:
-        return _IRREGULAR[w]
-    for suffix, repl in (("ies", "y"), ("ied", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
-        if w.endswith(suffix) and len(w) - len(suffix) >= 3 and not w.endswith("ss"):
-            w = w[: len(w) - len(suffix)] + repl
-            break
-    if w.endswith("e") and len(w) > 3:
-        w = w[:-1]
-    if len(w) > 3 and w[-1] == w[-2] and w[-1] not in "aeiouls":
-        w = w[:-1]
-    return w
-
-
-def speaker_matches(pred: str | None, aliases: Sequence[str] | None) -> bool:
-    """Equal to an alias after normalisation; a null gold speaker wants a null prediction.
-
-    A prediction ending in the canonical name's surname also counts when that surname-only alias is listed
-    ('President Donald Trump', 'Mr. Trump' for ["Donald Trump", "Trump"]).
-    """
-    if not aliases:
-        return pred is None or not pred.strip()
-    if pred is None or not pred.strip():
-        return False
-    p = normalize_name(pred)
-    names = [normalize_name(a) for a in aliases]
-    if p in names:
-        return True
-    surname = names[0].split()[-1] if names[0] else ""
-    return bool(surname) and surname in names and p.split()[-1] == surname
-
-
-def cue_matches(pred: str | None, gold: str | None) -> bool:
-    """Same cue word(s), or the same crude lemma word by word (claimed ~ claims, told ~ tell)."""
-    if gold is None:
-        return pred is None
-    if pred is None:
-        return False
-    p, g = normalize_text(pred).lower(), normalize_text(gold).lower()
-    if p == g:
-        return True
-    pw, gw = tokenize(p), tokenize(g)
-    return bool(gw) and [stem(w) for w in pw] == [stem(w) for w in gw]
-
-
-def target_matches(pred: str | None, aliases: Sequence[str] | None) -> bool:
-    """Equal to an alias, or one contains the other as whole words ('European troops' ~ 'troops')."""
-    if not aliases:
-        return pred is None
-    if pred is None or not pred.strip():
-        return False
-    p = " " + " ".join(tokenize(normalize_name(pred))) + " "
-    for alias in aliases:
-        a = " " + " ".join(tokenize(normalize_name(alias))) + " "
-        if a.strip() and p.strip() and (a in p or p in a):
-            return True
-    return False
-
 
 # ---------------------------------------------------------------------------------------------------------------
 # Gold
@@ -348,13 +238,6 @@ def match(scores: np.ndarray, required: Sequence[bool], threshold: float) -> Mat
     return Matching(pairs=pairs, ignored=sorted(ignored), false_pos=false_pos, false_neg=false_neg)
 
 
-def prf(tp: int, fp: int, fn: int) -> dict[str, float]:
-    p = tp / (tp + fp) if tp + fp else 0.0
-    r = tp / (tp + fn) if tp + fn else 0.0
-    f = 2 * p * r / (p + r) if p + r else 0.0
-    return {"p": p, "r": r, "f1": f, "tp": tp, "fp": fp, "fn": fn}
-
-
 @dataclass
 class Tally:
     """Counts that add up across articles; :meth:`summary` turns them into rates."""
@@ -483,140 +366,6 @@ def metrics_of(result: dict[str, Any]) -> dict[str, float]:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# PolNeAR: span-level scores of content, source and cue
-
-
-_WORD_SPAN = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*", re.UNICODE)
-POLNEAR_DEFINITION = (
-    "spans are compared as sets of word tokens (regex word runs; punctuation and quotation marks ignored). "
-    "exact: a predicted component (content spans of one quote, its speaker_span, its cue_span) is a true positive "
-    "when a gold attribution's component has the same token set (one-to-one). overlap (Citron): precision = "
-    "predicted tokens inside any gold component / predicted tokens, recall = gold tokens inside any predicted "
-    "component / gold tokens"
-)
-
-
-def word_spans(text: str) -> list[tuple[int, int]]:
-    """Character offsets of the word tokens of a text."""
-    return [m.span() for m in _WORD_SPAN.finditer(text)]
-
-
-def tokens_in(spans: Iterable[tuple[int, int]], words: Sequence[tuple[int, int]]) -> frozenset[int]:
-    """Indices of the words that overlap any of the character spans."""
-    import bisect
-
-    starts = [s for s, _ in words]
-    out: set[int] = set()
-    for s, e in spans:
-        i = max(bisect.bisect_right(starts, s) - 1, 0)
-        while i < len(words) and words[i][0] < e:
-            if words[i][1] > s:
-                out.add(i)
-            i += 1
-    return frozenset(out)
-
-
-def quote_components(q: Quote) -> dict[str, list[tuple[int, int]]]:
-    """Our record mapped to PolNeAR's roles: content = spans, source = speaker_span, cue = cue_span."""
-    return {
-        "content": [tuple(s) for s in q.spans],
-        "source": [tuple(q.speaker_span)] if q.speaker_span else [],
-        "cue": [tuple(q.cue_span)] if q.cue_span else [],
-    }
-
-
-def score_polnear(pred: Iterable[Quote], docs: Sequence[Any]) -> dict[str, Any]:
-    """Exact and overlap P/R/F1 of content, source and cue over PolNeAR docs (``polnear.PolnearDoc``)."""
-    from quotecontra.polnear import ROLES
-
-    by_article: dict[str, list[Quote]] = {}
-    for q in pred:
-        by_article.setdefault(q.article_id, []).append(q)
-    c: Counter[str] = Counter()
-    for doc in docs:
-        words = word_spans(doc.article.text)
-        preds = by_article.get(doc.article.id, [])
-        c["n_pred"] += len(preds)
-        c["n_gold"] += len(doc.attributions)
-        for role in ROLES:
-            gold_sets = [tokens_in(a.role(role), words) for a in doc.attributions]
-            pred_sets = [tokens_in(quote_components(q)[role], words) for q in preds]
-            gold_sets = [s for s in gold_sets if s]
-            pred_sets = [s for s in pred_sets if s]
-            tp = sum((Counter(pred_sets) & Counter(gold_sets)).values())
-            c[f"{role}.exact.tp"] += tp
-            c[f"{role}.exact.fp"] += len(pred_sets) - tp
-            c[f"{role}.exact.fn"] += len(gold_sets) - tp
-            gold_union = frozenset().union(*gold_sets)
-            pred_union = frozenset().union(*pred_sets)
-            c[f"{role}.overlap.pred_hit"] += sum(len(s & gold_union) for s in pred_sets)
-            c[f"{role}.overlap.pred_len"] += sum(len(s) for s in pred_sets)
-            c[f"{role}.overlap.gold_hit"] += sum(len(s & pred_union) for s in gold_sets)
-            c[f"{role}.overlap.gold_len"] += sum(len(s) for s in gold_sets)
-    out: dict[str, Any] = {
-        "definition": POLNEAR_DEFINITION,
-        "n_articles": len(docs),
-        "n_pred": c["n_pred"],
-        "n_gold": c["n_gold"],
-    }
-    for role in ROLES:
-        ex = prf(c[f"{role}.exact.tp"], c[f"{role}.exact.fp"], c[f"{role}.exact.fn"])
-        ph, pl = c[f"{role}.overlap.pred_hit"], c[f"{role}.overlap.pred_len"]
-        gh, gl = c[f"{role}.overlap.gold_hit"], c[f"{role}.overlap.gold_len"]
-        p = ph / pl if pl else 0.0
-        r = gh / gl if gl else 0.0
-        ov = {"p": p, "r": r, "f1": 2 * p * r / (p + r) if p + r else 0.0, "pred_tokens": pl, "gold_tokens": gl}
-        out[role] = {"exact": ex, "overlap": ov}
-    return out
-
-
-def polnear_metrics(result: dict[str, Any], prefix: str = "polnear.") -> dict[str, float]:
-    """polnear.content.exact.f1, polnear.source.overlap.p, ..."""
-    from quotecontra.polnear import ROLES
-
-    return {
-        f"{prefix}{role}.{kind}.{k}": result[role][kind][k]
-        for role in ROLES
-        for kind in ("exact", "overlap")
-        for k in ("p", "r", "f1")
-    }
-
-
-def polnear_gold_quotes(doc: Any) -> list[Quote]:
-    """The gold attributions as Quote records: scoring them must give 1.0 (used by tests and as a sanity check)."""
-    from quotecontra.records import quote_id
-
-    out = []
-    for a in doc.attributions:
-        spans = _merge(a.content)
-        out.append(
-            Quote(
-                id=quote_id(doc.article.id, spans),
-                article_id=doc.article.id,
-                text=" ".join(doc.article.text[s:e] for s, e in spans),
-                type="indirect",
-                speaker=" ".join(doc.article.text[s:e] for s, e in a.source) or None,
-                cue=" ".join(doc.article.text[s:e] for s, e in a.cue),
-                spans=spans,
-                speaker_span=(a.source[0][0], a.source[-1][1]) if a.source else None,
-                cue_span=(a.cue[0][0], a.cue[-1][1]),
-                annotator=f"polnear:{doc.annotator}",
-            )
-        )
-    return out
-
-
-def _merge(spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
-    out: list[list[int]] = []
-    for s, e in sorted(spans):
-        if out and s <= out[-1][1]:
-            out[-1][1] = max(out[-1][1], e)
-        else:
-            out.append([s, e])
-    return [(s, e) for s, e in out]
-
-
-# ---------------------------------------------------------------------------------------------------------------
 # Stage (I/O at the edge)
 
 
@@ -710,22 +459,6 @@ def _run_gold(cfg: DictConfig, tracker: Any) -> tuple[dict[str, Any], dict[str, 
     if report.skips:
         summary.append(f"skipped gold files: {len(report.skips)} (see quote_metrics.json)")
     return result, metrics_of(result), summary
-
-
-def evaluate_polnear(root: Path, split: str, max_articles: int, predict: Any) -> dict[str, Any]:
-    """Read a PolNeAR split, get predictions from ``predict(articles) -> Iterable[Quote]`` and score them."""
-    from quotecontra.polnear import iter_polnear
-
-    report = ReadReport()
-    docs = list(iter_polnear(root, split, max_articles=max_articles, report=report))
-    if not docs:
-        raise ValueError(f"no PolNeAR {split} articles read from {root}: {report.summary()}")
-    preds = list(predict([d.article for d in docs]))
-    result = score_polnear(preds, docs)
-    result["split"] = split
-    result["skipped_articles"] = [f"{s.source}: {s.reason}" for s in report.skips]
-    result["skipped_incomplete_attributions"] = sum(d.skipped_events for d in docs)
-    return result
 
 
 def _run_polnear(cfg: DictConfig, tracker: Any) -> tuple[dict[str, Any], dict[str, float], list[str]]:
