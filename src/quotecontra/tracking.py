@@ -211,20 +211,56 @@ def setup_mlflow(mcfg: DictConfig | Mapping[str, Any]) -> str:
     mlflow.set_tracking_uri(uri)
     name = str(mcfg["experiment"])
     try:
-        exp = mlflow.get_experiment_by_name(name)
-        if exp is None:
-            exp_id = mlflow.create_experiment(name, artifact_location=_artifact_root(uri), tags=EXPERIMENT_TAGS)
-        else:
-            exp_id = exp.experiment_id
-            client = mlflow.MlflowClient()
-            for key, value in EXPERIMENT_TAGS.items():
-                current = exp.tags.get(key)  # a kind the user chose stays; a missing or UI-inferred one is set
-                if current is None or (current != value and current.endswith("_inferred")):
-                    client.set_experiment_tag(exp_id, key, value)
+        with _store_lock(uri):  # parallel sweep jobs on one fresh sqlite store: one creates it, the others wait
+            exp_id = _experiment_id(mlflow, name, uri)
         mlflow.set_experiment(experiment_id=exp_id)
     except MlflowException as exc:
         raise TrackingUnavailableError(f"MLflow store {redact(uri)} refused: {redact(str(exc))}") from None
     return exp_id
+
+
+@contextmanager
+def _store_lock(uri: str) -> Iterator[None]:
+    """An exclusive lock beside a local sqlite store while its schema and experiment are created (no-op otherwise)."""
+    if not uri.startswith("sqlite:///"):
+        yield
+        return
+    import fcntl
+
+    db = Path(uri.removeprefix("sqlite:///"))
+    db.parent.mkdir(parents=True, exist_ok=True)
+    with open(db.with_name(db.name + ".lock"), "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _experiment_id(mlflow: Any, name: str, uri: str, attempts: int = 5) -> str:
+    """The experiment's id, created (tagged as model training) if missing; a store busy with another job is retried."""
+    import time
+
+    from mlflow.exceptions import MlflowException
+
+    for attempt in range(attempts):
+        try:
+            exp = mlflow.get_experiment_by_name(name)
+            if exp is None:
+                return mlflow.create_experiment(name, artifact_location=_artifact_root(uri), tags=EXPERIMENT_TAGS)
+            client = mlflow.MlflowClient()
+            for key, value in EXPERIMENT_TAGS.items():
+                current = exp.tags.get(key)  # a kind the user chose stays; a missing or UI-inferred one is set
+                if current is None or (current != value and current.endswith("_inferred")):
+                    client.set_experiment_tag(exp.experiment_id, key, value)
+            return exp.experiment_id
+        except MlflowException as exc:  # another process created it meanwhile, or holds the sqlite write lock
+            busy = "already exists" in str(exc) or "database is locked" in str(exc)
+            if not busy or attempt == attempts - 1:
+                raise
+            log.info("MLflow store busy (%s); retrying", str(exc).splitlines()[0][:120])
+            time.sleep(0.5 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 @contextmanager
