@@ -122,11 +122,12 @@ def polnear_metrics(result: dict[str, Any], prefix: str = "polnear.") -> dict[st
 
 def polnear_gold_quotes(doc: Any) -> list[Quote]:
     """The gold attributions as Quote records: scoring them must give 1.0 (used by tests and as a sanity check)."""
+    from quotecontra.annotate.tags import merge_spans  # lazy: the annotate package loads spaCy
     from quotecontra.records import quote_id
 
     out = []
     for a in doc.attributions:
-        spans = _merge(a.content)
+        spans = merge_spans(a.content)
         out.append(
             Quote(
                 id=quote_id(doc.article.id, spans),
@@ -142,16 +143,6 @@ def polnear_gold_quotes(doc: Any) -> list[Quote]:
             )
         )
     return out
-
-
-def _merge(spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
-    out: list[list[int]] = []
-    for s, e in sorted(spans):
-        if out and s <= out[-1][1]:
-            out[-1][1] = max(out[-1][1], e)
-        else:
-            out.append([s, e])
-    return [(s, e) for s, e in out]
 
 
 def evaluate_polnear(root: Path, split: str, max_articles: int, predict: Any) -> dict[str, Any]:
