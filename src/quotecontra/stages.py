@@ -22,6 +22,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from quotecontra.code_digest import code_digest
 from quotecontra.runpaths import RunPaths, locked
 from quotecontra.stage_guard import (
     EmptyOutputError,
@@ -263,7 +264,7 @@ STAGES: dict[str, StageSpec] = {
 
 
 def signature(spec: StageSpec, cfg: DictConfig) -> str | None:
-    """Digest of the stage's inputs and config slice; None when the stage has no declared inputs (always runs)."""
+    """Digest of the stage's inputs, config slice and code; None when the stage has no declared inputs (always runs)."""
     inputs = spec.inputs(cfg)
     if not inputs:
         return None
@@ -272,6 +273,8 @@ def signature(spec: StageSpec, cfg: DictConfig) -> str | None:
         node = OmegaConf.select(cfg, key)
         parts[key] = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else node
     parts["inputs"] = {str(p): (file_digest(p) if p.exists() else None) for p in inputs}
+    if isinstance(spec.target, str):  # the stage's own code: editing a module it runs reruns it
+        parts["code"] = code_digest(spec.target.split(":")[0])
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:20]
 
 

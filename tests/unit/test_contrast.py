@@ -7,8 +7,8 @@ import random
 import pytest
 
 from quotecontra.pairs.contrast import predicate_pairs, rewrites
+from quotecontra.pairs.edits import antonym_lexicon, render
 from quotecontra.pairs.families import hinges_on_negation
-from quotecontra.pairs.perturb import antonym_lexicon, render
 from quotecontra.pairs.predicate_lexicon import parse_lexicon, predicate_lexicon
 from quotecontra.pairs.ranges import INF, Span, exact, relation
 

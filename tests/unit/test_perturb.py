@@ -6,19 +6,10 @@ import random
 
 import pytest
 
-from quotecontra.pairs.perturb import (
-    PerturbOptions,
-    antonym_kind,
-    antonym_lexicon,
-    antonym_swaps,
-    has_negation,
-    inflect,
-    negate,
-    number_edits,
-    render,
-    speaker_swap,
-    synthesize,
-)
+from quotecontra.pairs.edits import antonym_kind, antonym_lexicon, antonym_swaps, negate, render
+from quotecontra.pairs.morphology import inflect
+from quotecontra.pairs.numbers import number_edits
+from quotecontra.pairs.perturb import PerturbOptions, has_negation, speaker_swap, synthesize
 from quotecontra.records import LABELS
 
 

@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 from quotecontra.pairs.annotation_merge import batch_table, label_candidates, merge_natural, regroup, replace_quotes
 from quotecontra.pairs.annotations import AnnotationBatch
 from quotecontra.pairs.claims import Claim, build_claims
+from quotecontra.pairs.edits import negate, render
 from quotecontra.pairs.families import ClaimContext, family_pairs
 from quotecontra.pairs.natural import (
     CandidateOptions,
@@ -31,16 +32,7 @@ from quotecontra.pairs.natural import (
     gold_pairs,
     load_gold,
 )
-from quotecontra.pairs.perturb import (
-    PerturbOptions,
-    SynPair,
-    has_negation,
-    negate,
-    other_claim_pairs,
-    render,
-    speaker_swap,
-    synthesize,
-)
+from quotecontra.pairs.perturb import PerturbOptions, SynPair, has_negation, other_claim_pairs, speaker_swap, synthesize
 from quotecontra.pairs.split import (
     SPLITS,
     adversarial_filter,

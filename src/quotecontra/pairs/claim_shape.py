@@ -239,7 +239,7 @@ def predicate_complement(doc, lemma: str | None) -> str | None:
 def negation_ops(doc) -> Ops | None:
     """The speaker's side of a denial: 'any X had been breached' -> 'no X had been breached', 'had ever agreed' ->
     'had never agreed', else a 'not' on the main verb. None when no single negation is safe."""
-    from quotecontra.pairs.perturb import negate
+    from quotecontra.pairs.edits import negate
 
     sents = list(doc.sents)
     if len(sents) != 1:

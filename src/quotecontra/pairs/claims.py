@@ -155,7 +155,7 @@ def _agree(tok, ops: shape.Ops) -> None:
     elif low in _EXPAND:
         new = "had" if low == "'d" and finite.head.tag_ == "VBN" else _EXPAND[low]
     elif finite.tag_ == "VBP" and finite.pos_ == "VERB":
-        from quotecontra.pairs.perturb import inflect
+        from quotecontra.pairs.morphology import inflect
 
         new = inflect(finite.lemma_.lower(), "VBZ")
     else:

@@ -17,19 +17,9 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from quotecontra.pairs.perturb import (
-    NEGATION_WORDS,
-    Ops,
-    Sentence,
-    SynPair,
-    antonym_lexicon,
-    match_case,
-    modal,
-    negate,
-    positive,
-    render,
-    substitution_family,
-)
+from quotecontra.pairs.edits import NEGATION_WORDS, Ops, antonym_lexicon, modal, negate, positive, render
+from quotecontra.pairs.morphology import match_case
+from quotecontra.pairs.perturb import Sentence, SynPair, substitution_family
 from quotecontra.pairs.predicate_lexicon import (
     Entry,
     article_for,

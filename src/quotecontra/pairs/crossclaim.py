@@ -18,8 +18,9 @@ import re
 
 from quotecontra.baselines import words
 from quotecontra.pairs.contrast import rewrites, with_negation
+from quotecontra.pairs.edits import NEGATION_WORDS, is_question_or_fragment, negate, render
 from quotecontra.pairs.frames import DENIALS, embeddable
-from quotecontra.pairs.perturb import NEGATION_WORDS, SynPair, is_question_or_fragment, negate, render
+from quotecontra.pairs.perturb import SynPair
 from quotecontra.pairs.quantity import quantity_pairs
 from quotecontra.pairs.timeline import timeline_pairs
 

@@ -18,9 +18,10 @@ from quotecontra.pairs.contrast import ORIGIN as PREDICATE
 from quotecontra.pairs.contrast import predicate_pairs
 from quotecontra.pairs.crossclaim import ORIGIN as CROSS_CLAIM
 from quotecontra.pairs.crossclaim import cross_claim_pairs, hinges_on_negation
+from quotecontra.pairs.edits import is_question_or_fragment
 from quotecontra.pairs.frames import ORIGIN as DENIAL
 from quotecontra.pairs.frames import denial_pairs, frame_lattice_pairs
-from quotecontra.pairs.perturb import PerturbOptions, SynPair, is_question_or_fragment
+from quotecontra.pairs.perturb import PerturbOptions, SynPair
 from quotecontra.pairs.quantity import ORIGIN as QUANTITY
 from quotecontra.pairs.quantity import quantity_pairs
 from quotecontra.pairs.timeline import ORIGIN as TIMELINE

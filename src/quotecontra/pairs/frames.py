@@ -20,17 +20,8 @@ import re
 from dataclasses import dataclass
 
 from quotecontra.pairs.contrast import plainly_negated
-from quotecontra.pairs.perturb import (
-    Sentence,
-    SynPair,
-    add_detail,
-    lattice,
-    modifier_drops,
-    negate,
-    pick_detail,
-    positive,
-    render,
-)
+from quotecontra.pairs.edits import add_detail, modifier_drops, negate, pick_detail, positive, render
+from quotecontra.pairs.perturb import Sentence, SynPair, lattice
 
 ORIGIN = "denial"
 _PERSONAL = frozenset(

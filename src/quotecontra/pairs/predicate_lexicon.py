@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from quotecontra.pairs.perturb import IRREGULAR, inflect
+from quotecontra.pairs.morphology import IRREGULAR, inflect
 
 # Irregular forms of lexicon verbs missing from perturb.IRREGULAR: lemma -> (past, past participle).
 EXTRA_IRREGULAR: dict[str, tuple[str, str]] = {

@@ -15,18 +15,10 @@ import random
 from dataclasses import dataclass
 
 from quotecontra.pairs.contrast import copula_rewrites, disjunct, pluralize, verb_rewrites
-from quotecontra.pairs.perturb import (
-    _NUM_WORDS,
-    Ops,
-    Sentence,
-    SynPair,
-    _nice,
-    _parse_number,
-    _side,
-    match_case,
-    modal,
-    render,
-)
+from quotecontra.pairs.edits import Ops, modal, render
+from quotecontra.pairs.morphology import match_case
+from quotecontra.pairs.numbers import _NUM_WORDS, _nice, _parse_number
+from quotecontra.pairs.perturb import Sentence, SynPair, edited_side
 from quotecontra.pairs.ranges import INF, Span, exact, relation
 
 ORIGIN = "quantity"
@@ -221,7 +213,7 @@ def _count_family(doc, c: Count, rng: random.Random, per_label: int) -> list[Syn
         versions += cands[:per_label]
     fam = f"{ORIGIN}:{source.text}"
     return [
-        SynPair(a.text, b.text, label, ORIGIN, _side(a, b, rng), fam)
+        SynPair(a.text, b.text, label, ORIGIN, edited_side(a, b, rng), fam)
         for a, sa in versions
         for b, sb in versions
         if a is not b and (label := relation(sa, sb)) is not None
@@ -256,4 +248,6 @@ def universal_exceptions(doc, root, rng: random.Random) -> list[SynPair]:
         (some_q, none_q, "contradiction"), (none_q, some_q, "contradiction"),
     ]  # fmt: skip
     fam = f"{ORIGIN}:{src.text}"
-    return [SynPair(p.text, h.text, lab, ORIGIN, _side(p, h, rng), fam) for p, h, lab in triples if p.text != h.text]
+    return [
+        SynPair(p.text, h.text, lab, ORIGIN, edited_side(p, h, rng), fam) for p, h, lab in triples if p.text != h.text
+    ]

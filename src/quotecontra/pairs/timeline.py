@@ -20,7 +20,9 @@ import re
 from dataclasses import dataclass
 
 from quotecontra.pairs.contrast import glued_modal
-from quotecontra.pairs.perturb import Sentence, SynPair, _merge, _side, match_case, modal, negate, positive, render
+from quotecontra.pairs.edits import merge_ops, modal, negate, positive, render
+from quotecontra.pairs.morphology import match_case
+from quotecontra.pairs.perturb import Sentence, SynPair, edited_side
 from quotecontra.pairs.ranges import INF, Span, exact, relation
 
 ORIGIN = "timeline"
@@ -361,7 +363,7 @@ def _phrase_family(doc, root, verb, tp: TimePhrase, tense: str, rng: random.Rand
         if (prep, expr.lower(), negated) == (tp.prep, tp.expr, False):
             continue
         ops = _phrase_ops(doc, tp, prep, expr)
-        if negated and (neg_ops is None or (ops := _merge(ops, neg_ops)) is None):
+        if negated and (neg_ops is None or (ops := merge_ops(ops, neg_ops)) is None):
             continue
         text = render(doc, ops)
         label = time_relation(tp, alt, tense)
@@ -377,5 +379,5 @@ def _phrase_family(doc, root, verb, tp: TimePhrase, tense: str, rng: random.Rand
         for b, tb in versions:
             if a is b or (label := time_relation(ta, tb, tense)) is None:
                 continue
-            pairs.append(SynPair(a.text, b.text, label, ORIGIN, _side(a, b, rng), fam))
+            pairs.append(SynPair(a.text, b.text, label, ORIGIN, edited_side(a, b, rng), fam))
     return pairs
