@@ -45,11 +45,26 @@ def module_path(name: str, root: Path) -> Path | None:
     return None
 
 
+def _runtime_nodes(tree: ast.AST) -> list[ast.AST]:
+    """Every node that can run: ``if TYPE_CHECKING:`` blocks (annotations only) are left out."""
+    out: list[ast.AST] = []
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        out.append(node)
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            todo += node.orelse
+            continue
+        todo += list(ast.iter_child_nodes(node))
+    return out
+
+
 def imported_modules(source: str, name: str, is_package: bool) -> set[str]:
-    """quotecontra modules a source imports anywhere (``from X import y`` counts y when it is a submodule)."""
+    """quotecontra modules a source imports where it runs, at module level or in a function (not under
+    ``TYPE_CHECKING``); ``from X import y`` counts y when it is a submodule."""
     out: set[str] = set()
     package = name if is_package else name.rpartition(".")[0]
-    for node in ast.walk(ast.parse(source)):
+    for node in _runtime_nodes(ast.parse(source)):
         if isinstance(node, ast.Import):
             out |= {a.name for a in node.names if a.name.split(".")[0] == PACKAGE}
         elif isinstance(node, ast.ImportFrom):

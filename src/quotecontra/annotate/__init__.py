@@ -16,9 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from quotecontra.annotate.cues import lexicon_digest
-from quotecontra.annotate.extract import AnnotateOptions, annotate_doc, build_nlp
 from quotecontra.annotate.marks import span_text
-from quotecontra.annotate.stream import annotate_articles
+from quotecontra.annotate.options import AnnotateOptions
 from quotecontra.readers import ReaderOptions, ReadReport, iter_articles
 from quotecontra.records import Article, Quote
 from quotecontra.runpaths import RunPaths
@@ -44,6 +43,20 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 TYPES = ("direct", "mixed", "indirect")
+# Loaded on first use, so that importing a spaCy-free submodule (marks, cues, limits) does not load spaCy and torch.
+_LAZY = {
+    "annotate_doc": "quotecontra.annotate.extract",
+    "build_nlp": "quotecontra.annotate.extract",
+    "annotate_articles": "quotecontra.annotate.stream",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def config_digest(options: AnnotateOptions) -> str:
@@ -192,6 +205,8 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
     load_seconds = [0.0]
 
     def load_nlp() -> Language:
+        from quotecontra.annotate.extract import build_nlp
+
         start = time.perf_counter()
         nlp = build_nlp(options.spacy_model)
         load_seconds[0] += time.perf_counter() - start

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from functools import lru_cache
-from typing import Any
 
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -101,12 +100,3 @@ def annotate_doc(
             )
         )
     return records
-
-
-def __getattr__(name: str) -> Any:
-    """``annotate_articles`` moved to :mod:`quotecontra.annotate.stream` (it imports this module)."""
-    if name == "annotate_articles":
-        from quotecontra.annotate.stream import annotate_articles
-
-        return annotate_articles
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -80,7 +80,8 @@ def machine() -> dict[str, Any]:
 
 
 def main(out: Path = OUT, min_words: int = MIN_WORDS, rounds: int = ROUNDS) -> dict[str, Any]:
-    from quotecontra.annotate.extract import annotate_articles, build_nlp
+    from quotecontra.annotate.extract import build_nlp
+    from quotecontra.annotate.stream import annotate_articles
     from quotecontra.quote_eval import annotate_options, reader_options
     from quotecontra.readers import ReadReport, iter_articles
 
