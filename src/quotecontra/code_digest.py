@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+from collections.abc import Callable
 from functools import lru_cache
 from importlib.util import find_spec
 from pathlib import Path
@@ -23,7 +24,9 @@ RUNNER_MODULES = frozenset(
         "quotecontra.mlflow_uri",
         "quotecontra.run_meta",
         "quotecontra.runpaths",
+        "quotecontra.stage_graph",
         "quotecontra.stage_guard",
+        "quotecontra.stage_result",
         "quotecontra.stages",
         "quotecontra.tracking",
     }
@@ -59,9 +62,12 @@ def _runtime_nodes(tree: ast.AST) -> list[ast.AST]:
     return out
 
 
-def imported_modules(source: str, name: str, is_package: bool) -> set[str]:
+def imported_modules(
+    source: str, name: str, is_package: bool, is_module: Callable[[str], bool] = lambda m: False
+) -> set[str]:
     """quotecontra modules a source imports where it runs, at module level or in a function (not under
-    ``TYPE_CHECKING``); ``from X import y`` counts y when it is a submodule."""
+    ``TYPE_CHECKING``); ``from X import y`` counts X.y when ``is_module`` says it is a submodule, and X itself only
+    when some name imported from it is not a submodule."""
     out: set[str] = set()
     package = name if is_package else name.rpartition(".")[0]
     for node in _runtime_nodes(ast.parse(source)):
@@ -74,9 +80,38 @@ def imported_modules(source: str, name: str, is_package: bool) -> set[str]:
                 base = ".".join(parts + ([base] if base else []))
             if base.split(".")[0] != PACKAGE:
                 continue
-            out.add(base)
-            out |= {f"{base}.{a.name}" for a in node.names}  # dropped below unless a module of that name exists
+            subs = {f"{base}.{a.name}" for a in node.names if is_module(f"{base}.{a.name}")}
+            out |= subs
+            if len(subs) < len(node.names):
+                out.add(base)
     return out
+
+
+def all_modules(root: Path | None = None) -> dict[str, Path]:
+    """Every quotecontra module by dotted name (a package by its ``__init__``)."""
+    root = root or package_root()
+    out = {}
+    for path in sorted(root.rglob("*.py")):
+        parts = list(path.relative_to(root).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        out[".".join([PACKAGE, *parts])] = path
+    return out
+
+
+def import_graph(root: Path | None = None) -> dict[str, set[str]]:
+    """module -> the quotecontra modules it imports where it runs (see :func:`imported_modules`)."""
+    mods = all_modules(root)
+    return {
+        name: {
+            m
+            for m in imported_modules(
+                path.read_text(encoding="utf-8"), name, path.name == "__init__.py", mods.__contains__
+            )
+            if m in mods and m != name
+        }
+        for name, path in mods.items()
+    }
 
 
 @lru_cache(maxsize=64)
@@ -93,8 +128,9 @@ def stage_code(target_module: str, root: Path | None = None) -> tuple[tuple[str,
         if path is None:
             continue
         seen[name] = path
-        parents = [".".join(name.split(".")[:i]) for i in range(2, name.count(".") + 1)]
-        todo += [m for m in imported_modules(path.read_text(encoding="utf-8"), name, path.name == "__init__.py")]
+        parents = [".".join(name.split(".")[:i]) for i in range(1, name.count(".") + 1)]
+        is_module = lambda m: module_path(m, root) is not None  # noqa: E731
+        todo += imported_modules(path.read_text(encoding="utf-8"), name, path.name == "__init__.py", is_module)
         todo += parents  # importing a.b.c runs a.b's __init__ too
     sources = "\n".join(p.read_text(encoding="utf-8") for p in seen.values())
     resources = root / "resources"

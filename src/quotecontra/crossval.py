@@ -20,7 +20,7 @@ from omegaconf import DictConfig, OmegaConf
 from quotecontra import calibrate
 from quotecontra.records import LABELS
 from quotecontra.runpaths import RunPaths
-from quotecontra.stages import StageResult
+from quotecontra.stage_result import StageResult
 from quotecontra.tracking import Tracker
 
 log = logging.getLogger(__name__)

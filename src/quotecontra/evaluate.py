@@ -23,7 +23,7 @@ from omegaconf import DictConfig
 
 from quotecontra.records import LABELS
 from quotecontra.runpaths import RunPaths
-from quotecontra.stages import StageResult
+from quotecontra.stage_result import StageResult
 from quotecontra.tracking import Tracker
 
 log = logging.getLogger(__name__)

@@ -18,7 +18,7 @@ from typing import Any
 from omegaconf import DictConfig
 
 from quotecontra.models import Classifier, load_classifier, set_inference_precision
-from quotecontra.stages import StageResult
+from quotecontra.stage_result import StageResult
 from quotecontra.tracking import Tracker, setup_mlflow
 
 log = logging.getLogger(__name__)
@@ -113,10 +113,6 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
     import torch
 
     pcfg = cfg.predict
-    if str(pcfg.backend) == "ray" and pcfg.file:  # scale-out hook: pairs labelled on Ray actors (quotecontra.scale)
-        from quotecontra.scale import predict_ray
-
-        return predict_ray(cfg, tracker)
     if pcfg.file:
         records = list(read_pairs(Path(pcfg.file)))
     elif pcfg.premise and pcfg.hypothesis:

@@ -481,7 +481,7 @@ def _run_polnear(cfg: DictConfig, tracker: Any) -> tuple[dict[str, Any], dict[st
 def run(cfg: DictConfig, tracker: Any) -> Any:
     """Stage ``evaluate-quotes``: dataset=gold scores run_dir/quotes.jsonl; dataset=polnear annotates and scores."""
     from quotecontra.runpaths import RunPaths
-    from quotecontra.stages import StageResult
+    from quotecontra.stage_result import StageResult
 
     if cfg.dataset == "gold":
         result, metrics, summary = _run_gold(cfg, tracker)

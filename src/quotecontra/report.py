@@ -28,7 +28,7 @@ from quotecontra.pairs.claims import Claim
 from quotecontra.pairs.natural import canonical_target
 from quotecontra.records import LABELS, Quote, read_jsonl
 from quotecontra.runpaths import RunPaths
-from quotecontra.stages import StageResult
+from quotecontra.stage_result import StageResult
 from quotecontra.tracking import Tracker
 
 log = logging.getLogger(__name__)

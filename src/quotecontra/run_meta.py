@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,8 @@ from typing import Any
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from quotecontra.mlflow_uri import redact
-from quotecontra.tracking import flatten
+from quotecontra.stage_graph import STAGES
+from quotecontra.tracking import MlflowTracker, Tracker, flatten, git_commit, is_main_process, setup_mlflow
 
 log = logging.getLogger(__name__)
 
@@ -97,8 +99,6 @@ def run_name(stage: str, ctx: JobContext) -> str:
 
 def config_keys(stage: str) -> tuple[str, ...]:
     """The config slice of ``stage`` from the stage graph; for ``all`` the union over the stages it runs."""
-    from quotecontra.stages import STAGES
-
     if stage in STAGES:
         return STAGES[stage].config_keys
     if stage == "all":
@@ -184,3 +184,36 @@ def describe_model_versions(
         log.warning("could not describe the model versions of run %s: %s", run_id, redact(str(exc)))
         return 0
     return len(versions)
+
+
+@contextmanager
+def stage_run(cfg: DictConfig, stage: str) -> Iterator[Tracker]:
+    """An MLflow run for one stage (nested when a parent run is active), with params and tags logged."""
+    if not cfg.mlflow.enabled or not is_main_process():
+        yield Tracker()
+        return
+    import mlflow
+
+    exp_id = setup_mlflow(cfg.mlflow)
+    parent = mlflow.active_run()
+    ctx = job_context()
+    name = run_name(stage, ctx)
+    with mlflow.start_run(run_name=name, nested=parent is not None) as run:
+        tracker = MlflowTracker(run.info.run_id, exp_id)
+        tracker.log_params(stage_params(cfg, stage))
+        mlflow.log_text(config_yaml(cfg), "config.yaml")
+        commit = git_commit()
+        tags = {
+            "stage": stage,
+            "git_commit": commit,
+            "run_dir": str(Path(cfg.run_dir).resolve()),
+            "experiment": ctx.experiment or "",
+            "overrides": redact(" ".join(ctx.overrides))[:5000],
+        }
+        if ctx.sweep_job is not None:
+            tags["sweep_job"] = str(ctx.sweep_job)
+        if parent is not None:
+            tags["parent_run_id"] = parent.info.run_id
+        tracker.set_tags(tags)
+        yield tracker
+        describe_model_versions(mlflow.MlflowClient(), run.info.run_id, cfg, stage, name, commit, tracker.inputs)

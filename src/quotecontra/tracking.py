@@ -263,43 +263,6 @@ def _experiment_id(mlflow: Any, name: str, uri: str, attempts: int = 5) -> str:
     raise AssertionError("unreachable")
 
 
-@contextmanager
-def stage_run(cfg: DictConfig, stage: str) -> Iterator[Tracker]:
-    """An MLflow run for one stage (nested when a parent run is active), with params and tags logged."""
-    if not cfg.mlflow.enabled or not is_main_process():
-        yield Tracker()
-        return
-    import mlflow
-
-    from quotecontra import run_meta
-
-    exp_id = setup_mlflow(cfg.mlflow)
-    parent = mlflow.active_run()
-    ctx = run_meta.job_context()
-    name = run_meta.run_name(stage, ctx)
-    with mlflow.start_run(run_name=name, nested=parent is not None) as run:
-        tracker = MlflowTracker(run.info.run_id, exp_id)
-        tracker.log_params(run_meta.stage_params(cfg, stage))
-        mlflow.log_text(run_meta.config_yaml(cfg), "config.yaml")
-        commit = git_commit()
-        tags = {
-            "stage": stage,
-            "git_commit": commit,
-            "run_dir": str(Path(cfg.run_dir).resolve()),
-            "experiment": ctx.experiment or "",
-            "overrides": redact(" ".join(ctx.overrides))[:5000],
-        }
-        if ctx.sweep_job is not None:
-            tags["sweep_job"] = str(ctx.sweep_job)
-        if parent is not None:
-            tags["parent_run_id"] = parent.info.run_id
-        tracker.set_tags(tags)
-        yield tracker
-        run_meta.describe_model_versions(
-            mlflow.MlflowClient(), run.info.run_id, cfg, stage, name, commit, tracker.inputs
-        )
-
-
 def run_url(tracker: Tracker, cfg: DictConfig) -> str:
     """A short pointer to the run for the stage summary: the UI link for a server, never its credentials."""
     if tracker.run_id is None:

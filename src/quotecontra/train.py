@@ -35,7 +35,7 @@ from quotecontra.models import (
 )
 from quotecontra.records import LABELS
 from quotecontra.runpaths import RunPaths
-from quotecontra.stages import StageResult
+from quotecontra.stage_result import StageResult
 from quotecontra.tracking import Tracker, is_main_process
 
 log = logging.getLogger(__name__)

@@ -302,7 +302,7 @@ def run(cfg: DictConfig, tracker: Tracker) -> Any:
     import torch
 
     from quotecontra.models import clear_dir
-    from quotecontra.stages import StageResult
+    from quotecontra.stage_result import StageResult
 
     a = cfg.attribution
     torch.manual_seed(int(cfg.seed))

@@ -19,7 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from quotecontra import nli_sets
 from quotecontra.models import TransformerClassifier, build_transformer, clear_dir, set_inference_precision
-from quotecontra.stages import StageResult
+from quotecontra.stage_result import StageResult
 from quotecontra.tracking import Tracker, is_main_process
 
 log = logging.getLogger(__name__)

@@ -13,8 +13,9 @@ import pytest
 import yaml
 
 from quotecontra import stages
+from quotecontra.run_meta import stage_run
 from quotecontra.stages import StageResult, StageSpec, run_stage
-from quotecontra.tracking import Tracker, stage_run
+from quotecontra.tracking import Tracker
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "s3cr3t-T0KEN"

@@ -39,10 +39,10 @@ def corpus(root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _run(make_cfg, corpus: Path, run_dir: Path, *overrides: str):
-    from quotecontra.annotate import run
+    from quotecontra.backends import annotate
 
     cfg = make_cfg(f"input={corpus}", *overrides, run_dir=run_dir)
-    return run(cfg, Tracker())
+    return annotate(cfg, Tracker())
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +95,7 @@ def test_ray_rerun_reuses_every_article(make_cfg, corpus: Path, both) -> None:
 
 def test_predict_on_ray_equals_local(make_cfg, tmp_path: Path) -> None:
     """predict.backend=ray over two jsonl shards labels every pair as the local stage does, in input order."""
-    from quotecontra import predict
+    from quotecontra import backends
     from quotecontra.models import fit_sklearn
 
     pairs = [
@@ -126,8 +126,8 @@ def test_predict_on_ray_equals_local(make_cfg, tmp_path: Path) -> None:
         "train.eval_batch_size=4",
         run_dir=tmp_path,
     )
-    assert predict.run(local, Tracker()).metrics["n"] == len(pairs)
-    res = predict.run(ray_cfg, Tracker())
+    assert backends.predict(local, Tracker()).metrics["n"] == len(pairs)
+    res = backends.predict(ray_cfg, Tracker())
     assert res.metrics["n"] == len(pairs)
     assert (tmp_path / "ray.jsonl").read_text() == (tmp_path / "local.jsonl").read_text()
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from quotecontra.pairs.claims import build_claims, clean_content, join_pieces
+from quotecontra.pairs.claim_build import build_claims
+from quotecontra.pairs.claims import clean_content, join_pieces
 from quotecontra.records import Article, Quote
 
 SEED_LIKE = (

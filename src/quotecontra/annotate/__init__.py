@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from omegaconf import DictConfig
     from spacy.language import Language
 
-    from quotecontra.stages import StageResult
+    from quotecontra.stage_result import StageResult
     from quotecontra.tracking import Tracker
 
 __all__ = [
@@ -168,19 +168,15 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
     from quotecontra.annotate.extractors import extractor_of
     from quotecontra.runpaths import temp_path
     from quotecontra.stage_guard import allow_empty, require_output
-    from quotecontra.stages import StageResult
+    from quotecontra.stage_result import StageResult
 
     paths = RunPaths.of(cfg.run_dir)
     options = AnnotateOptions.from_config(cfg.annotate)
     extractor = extractor_of(cfg)  # rules | learned | hybrid (quotecontra.annotate.extractors)
-    if str(cfg.annotate.backend) == "ray":  # scale-out hook: same outputs on a Ray cluster (quotecontra.scale)
-        from quotecontra.scale import annotate_ray
-
-        result = annotate_ray(cfg, tracker)
-        result.count = result.metrics.get("articles")  # the runner refuses 0 articles (after the Ray writers)
-        return result
-    if str(cfg.annotate.backend) != "local":
-        raise NotImplementedError(f"annotate.backend={cfg.annotate.backend!r}: only 'local' is available here")
+    if str(cfg.annotate.backend) != "local":  # ray runs through quotecontra.backends.annotate
+        raise NotImplementedError(
+            f"annotate.backend={cfg.annotate.backend!r}: this is the local backend (ray: quotecontra.backends)"
+        )
     input_path = Path(cfg.input)
     tracker.log_input("articles", input_path, context="annotate")
     report = ReadReport()

@@ -36,7 +36,7 @@ from quotecontra.export.select import select_tasks
 from quotecontra.records import Article, Pair, Quote, read_jsonl, write_jsonl
 from quotecontra.runpaths import RunPaths
 from quotecontra.safepath import inside, safe_name
-from quotecontra.stages import StageResult
+from quotecontra.stage_result import StageResult
 from quotecontra.tracking import Tracker
 
 log = logging.getLogger(__name__)

@@ -19,7 +19,8 @@ from tqdm.auto import tqdm
 
 from quotecontra.pairs.annotation_merge import batch_table, label_candidates, merge_natural, regroup, replace_quotes
 from quotecontra.pairs.annotations import AnnotationBatch
-from quotecontra.pairs.claims import Claim, build_claims
+from quotecontra.pairs.claim_build import build_claims
+from quotecontra.pairs.claims import Claim
 from quotecontra.pairs.edits import negate, render
 from quotecontra.pairs.families import ClaimContext, family_pairs
 from quotecontra.pairs.natural import (
@@ -372,7 +373,7 @@ def run(cfg: DictConfig, tracker) -> Any:
     from quotecontra.records import read_jsonl
     from quotecontra.runpaths import RunPaths
     from quotecontra.stage_guard import require_output
-    from quotecontra.stages import StageResult
+    from quotecontra.stage_result import StageResult
 
     paths = RunPaths.of(cfg.run_dir)
     quotes = list(read_jsonl(paths.quotes, Quote))

@@ -7,6 +7,7 @@ as a Claim or as a skip reason; parsing is batched (articles once, contents once
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from quotecontra.pairs import claim_shape as shape
@@ -184,3 +185,22 @@ class ClaimBuilder:
             article_id=q.article_id,
             resolved=done + d.notes,
         )
+
+
+def build_claims(
+    quotes: Iterable[Quote],
+    articles: dict[str, Article],
+    nlp,
+    batch_size: int = 64,
+    reasons: dict[str, str] | None = None,
+) -> tuple[list[Claim], dict[str, int]]:
+    """Claims for quote records; records that give no checkable claim are skipped with a counted reason
+    (``reasons``, when given, receives the reason per quote id)."""
+    builder = ClaimBuilder(nlp, batch_size)
+    claims, why = builder.build(list(quotes), articles)
+    skipped: dict[str, int] = {}
+    for qid, reason in why.items():
+        skipped[reason] = skipped.get(reason, 0) + 1
+        if reasons is not None:
+            reasons[qid] = reason
+    return claims, skipped

@@ -210,7 +210,7 @@ def load_gold(path: Path) -> GoldClaims:
 
 def predict(gold: GoldClaims, nlp) -> tuple[dict[str, str | None], dict[str, str]]:
     """Claims the pipeline makes for the fixture's records (None where it skips) and its skip reasons."""
-    from quotecontra.pairs.claims import build_claims
+    from quotecontra.pairs.claim_build import build_claims
 
     reasons: dict[str, str] = {}
     claims, _ = build_claims(gold.quotes, gold.articles, nlp, reasons=reasons)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict
@@ -309,24 +308,3 @@ def article_context(refs: ArticleRefs, q: Quote) -> Context:
     lo = max(lo, adoc.text.rfind("\n", 0, start) + 1)  # the small parser runs sentences across paragraphs
     earlier = any(o.id != q.id and lo <= o.spans[0][0] and o.spans[-1][1] <= start for o in refs.quotes)
     return Context(base.person, base.thing, persons, sp.kind, sp.org, sp.plural, people, not earlier, sp.gender)
-
-
-def build_claims(
-    quotes: Iterable[Quote],
-    articles: dict[str, Article],
-    nlp,
-    batch_size: int = 64,
-    reasons: dict[str, str] | None = None,
-) -> tuple[list[Claim], dict[str, int]]:
-    """Claims for quote records; records that give no checkable claim are skipped with a counted reason
-    (``reasons``, when given, receives the reason per quote id)."""
-    from quotecontra.pairs.claim_build import ClaimBuilder
-
-    builder = ClaimBuilder(nlp, batch_size)
-    claims, why = builder.build(list(quotes), articles)
-    skipped: dict[str, int] = {}
-    for qid, reason in why.items():
-        skipped[reason] = skipped.get(reason, 0) + 1
-        if reasons is not None:
-            reasons[qid] = reason
-    return claims, skipped

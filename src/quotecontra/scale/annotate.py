@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
     from omegaconf import DictConfig
 
-    from quotecontra.stages import StageResult
+    from quotecontra.stage_result import StageResult
     from quotecontra.tracking import Tracker
 from quotecontra.scale.cluster import READ_CPUS, SHARD_ROWS, import_ray, ray_session
 from quotecontra.scale.inputs import expand_files, list_inputs
@@ -162,7 +162,7 @@ def annotate_ray(cfg: DictConfig, tracker: Tracker) -> StageResult:
         reader_options,
         report_counts,
     )
-    from quotecontra.stages import StageResult
+    from quotecontra.stage_result import StageResult
 
     paths = RunPaths.of(cfg.run_dir)
     options = AnnotateOptions.from_config(cfg.annotate)

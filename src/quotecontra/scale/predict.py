@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from omegaconf import DictConfig
 
-    from quotecontra.stages import StageResult
+    from quotecontra.stage_result import StageResult
     from quotecontra.tracking import Tracker
 from quotecontra.scale.annotate import AnnotateActor, ShardWriter, annotate_ray, quote_schema, rows
 from quotecontra.scale.cluster import READ_CPUS, import_ray, ray_session
@@ -79,7 +79,7 @@ def predict_ray(cfg: DictConfig, tracker: Tracker) -> StageResult:
     from omegaconf import OmegaConf
     from tqdm import tqdm
 
-    from quotecontra.stages import StageResult
+    from quotecontra.stage_result import StageResult
 
     pcfg = cfg.predict
     files = list_pair_files(pcfg.file)
