@@ -47,6 +47,9 @@ lint: $(STAMP) ## ruff check and format check
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
 
+typecheck: $(STAMP) ## mypy over src/quotecontra
+	$(BIN)/mypy
+
 format: $(STAMP) ## Apply ruff fixes and formatting
 	$(BIN)/ruff check --fix src tests
 	$(BIN)/ruff format src tests
@@ -69,4 +72,4 @@ mlflow-ui: $(STAMP) ## Open the MLflow UI on the local store (http://127.0.0.1:5
 clean: ## Remove run outputs (keeps .venv and mlflow.db)
 	rm -rf runs outputs multirun .pytest_cache
 
-.PHONY: help install constraints wheel run test test-all lint format bench reproduce baselines schema mlflow-ui clean
+.PHONY: help install constraints wheel run test test-all lint typecheck format bench reproduce baselines schema mlflow-ui clean

@@ -17,10 +17,10 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from scipy import sparse
@@ -155,7 +155,7 @@ class PairModel:
             arrays.update(more)
         state = {"format": STATE_FORMAT, "kind": self.kind, "sklearn": sklearn.__version__, "parts": parts}
         (out / STATE_JSON).write_text(json.dumps(state, ensure_ascii=False) + "\n", encoding="utf-8")
-        np.savez(out / STATE_ARRAYS, **arrays)
+        np.savez(out / STATE_ARRAYS, **cast("dict[str, Any]", arrays))  # mypy would match the ** to allow_pickle
         return [out / STATE_JSON, out / STATE_ARRAYS]
 
     @classmethod
@@ -243,7 +243,11 @@ def fit_tfidf_pair(
     return _fit(model, premises, hypotheses, labels, seed, C)
 
 
-FITTERS = {"hypothesis_only": fit_hypothesis_only, "overlap_only": fit_overlap_only, "tfidf_pair": fit_tfidf_pair}
+FITTERS: dict[str, Callable[..., PairModel]] = {
+    "hypothesis_only": fit_hypothesis_only,
+    "overlap_only": fit_overlap_only,
+    "tfidf_pair": fit_tfidf_pair,
+}
 
 
 def majority_rate(labels: Sequence[str]) -> float:

@@ -54,7 +54,7 @@ def nll(probs: np.ndarray, y: Sequence[int]) -> float:
     return float(-np.mean(np.log(np.clip(probs[np.arange(len(y)), list(y)], 1e-12, 1.0))))
 
 
-def fit_temperature(probs: np.ndarray, y: Sequence[int], grid: Sequence[float] | None = None) -> float:
+def fit_temperature(probs: np.ndarray, y: Sequence[int], grid: Sequence[float] | np.ndarray | None = None) -> float:
     """The temperature minimising negative log-likelihood (a fine log grid: robust on a hundred pairs)."""
     if len(y) == 0:
         return 1.0

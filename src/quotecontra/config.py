@@ -10,10 +10,13 @@ OmegaConf needs ``typing.Optional`` rather than ``X | None`` in structured confi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional, cast
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 def _help(
@@ -38,7 +41,8 @@ def _help(
     checks = {"choices": choices, "min": min, "max": max, "gt": gt, "lt": lt, "exists": exists}
     meta.update({k: v for k, v in checks.items() if v is not None})
     if isinstance(default, list | dict):
-        return field(default_factory=lambda d=default: type(d)(d), metadata=meta, **kw)
+        # mypy cannot infer a lambda with a default argument against default_factory's Callable[[], T]
+        return field(default_factory=cast("Callable[[], Any]", lambda d=default: type(d)(d)), metadata=meta, **kw)
     return field(default=default, metadata=meta, **kw)
 
 

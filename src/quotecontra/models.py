@@ -267,7 +267,8 @@ def build_transformer(mcfg: Mapping[str, Any], texts: Sequence[str], seed: int) 
     hf_set_seed(seed)
     if mcfg["kind"] == "tiny_bert":
         tokenizer = train_wordpiece(texts, int(mcfg["vocab_size"]), int(mcfg["max_length"]))
-        config = BertConfig(
+        # num_labels is a documented BertConfig argument (taken through **kwargs) that its typed fields leave out
+        config = BertConfig(  # type: ignore[call-arg]
             vocab_size=len(tokenizer),
             hidden_size=int(mcfg["hidden_size"]),
             num_hidden_layers=int(mcfg["num_layers"]),
@@ -299,7 +300,7 @@ def fit_sklearn(
     from quotecontra import baselines
 
     kind = str(mcfg["kind"])
-    params = {"max_features": int(mcfg["tfidf_max_features"]), "C": float(mcfg["tfidf_c"])}
+    params: dict[str, Any] = {"max_features": int(mcfg["tfidf_max_features"]), "C": float(mcfg["tfidf_c"])}
     if kind == "tfidf":
         est = baselines.fit_tfidf_pair(list(premises), list(hypotheses), list(labels), seed, **params)
     elif kind == "hypothesis_only":

@@ -10,7 +10,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from quotecontra.readers import ReadReport
 from quotecontra.records import Quote
@@ -56,11 +56,15 @@ def tokens_in(spans: Iterable[tuple[int, int]], words: Sequence[tuple[int, int]]
 
 def quote_components(q: Quote) -> dict[str, list[tuple[int, int]]]:
     """Our record mapped to PolNeAR's roles: content = spans, source = speaker_span, cue = cue_span."""
-    return {
-        "content": [tuple(s) for s in q.spans],
-        "source": [tuple(q.speaker_span)] if q.speaker_span else [],
-        "cue": [tuple(q.cue_span)] if q.cue_span else [],
-    }
+    # tuple() of a (start, end) pair is typed tuple[int, ...]; the spans are pairs (validated records)
+    return cast(
+        "dict[str, list[tuple[int, int]]]",
+        {
+            "content": [tuple(s) for s in q.spans],
+            "source": [tuple(q.speaker_span)] if q.speaker_span else [],
+            "cue": [tuple(q.cue_span)] if q.cue_span else [],
+        },
+    )
 
 
 def score_polnear(pred: Iterable[Quote], docs: Sequence[Any]) -> dict[str, Any]:

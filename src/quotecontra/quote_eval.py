@@ -320,6 +320,7 @@ def score_quotes(
     by_article: dict[str, list[Quote]] = {}
     for q in pred:
         by_article.setdefault(q.article_id, []).append(q)
+    groups: dict[str, Tally]
     total, groups, files = Tally(), {}, {}
     for g in gold:
         t = score_article(by_article.get(g.article_id, []), g, threshold)

@@ -132,7 +132,8 @@ def build_rows(
             row[f"{side}_claim"] = info.get("claim") or cand[side]
             row[f"{side}_article_id"] = info.get("article_id")
         by_label = {label: round(float(x), 4) for label, x in zip(labels, p, strict=True)}
-        scores = {label: by_label[label] for label in LABELS if label in by_label}  # contradiction first
+        # contradiction first
+        scores: dict[str, float] = {label: by_label[label] for label in LABELS if label in by_label}
         sim = cand.get("similarity")
         row["similarity"] = None if sim is None else round(float(sim), 4)
         row["p_contradiction"] = scores[CONTRADICTION]

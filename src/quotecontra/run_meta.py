@@ -51,7 +51,8 @@ def job_context() -> JobContext:
         return JobContext()
     hc = HydraConfig.get()
     experiment = hc.runtime.choices.get("experiment")
-    sweep = int(hc.job.num) if hc.mode == RunMode.MULTIRUN and hc.job.get("num") is not None else None
+    # HydraConfig.get() is typed HydraConf but returns the DictConfig (hydra ignores that on its own return)
+    sweep = int(hc.job.num) if hc.mode == RunMode.MULTIRUN and hc.job.get("num") is not None else None  # type: ignore[attr-defined]
     return JobContext(str(experiment) if experiment else None, tuple(str(o) for o in hc.overrides.task), sweep)
 
 
@@ -122,7 +123,7 @@ def stage_params(cfg: DictConfig, stage: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key in config_keys(stage):
         node = OmegaConf.select(cfg, key)
-        value = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig | ListConfig) else node
+        value: Any = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig | ListConfig) else node
         value = _redacted(value)
         if isinstance(value, Mapping):
             out.update(flatten(value, key + "."))

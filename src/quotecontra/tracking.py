@@ -147,7 +147,8 @@ class MlflowTracker(Tracker):
         with warnings.catch_warnings():
             filter_library_warnings()  # mlflow warns that a local path matches two of its source kinds, every time
             source = resolve_dataset_source(str(Path(path).resolve()))
-        dataset = MetaDataset(source=source, name=name, digest=digest or file_digest(Path(path)))
+        # mlflow marks Dataset.profile abstract, but Dataset is no ABC and MetaDataset is its documented concrete class
+        dataset = MetaDataset(source=source, name=name, digest=digest or file_digest(Path(path)))  # type: ignore[abstract]
         self.inputs[name] = dataset.digest
         mlflow.log_input(dataset, context=context)
 

@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
@@ -293,8 +293,8 @@ def train_model(
 
     Synthetic and natural pairs of articles in ``exclude_groups`` are left out (a cross-validation fold).
     """
-    mcfg = OmegaConf.to_container(cfg.model, resolve=True)
-    tcfg = OmegaConf.to_container(cfg.train, resolve=True)
+    mcfg = cast("dict[str, Any]", OmegaConf.to_container(cfg.model, resolve=True))
+    tcfg = cast("dict[str, Any]", OmegaConf.to_container(cfg.train, resolve=True))
     assert isinstance(mcfg, dict) and isinstance(tcfg, dict)
     seed = int(cfg.seed)
     synthetic = [r for r in pairs.get("train", []) if r.get("group") not in exclude_groups] if tcfg["synthetic"] else []
@@ -311,6 +311,7 @@ def train_model(
         "n_nli": float(len(nli_rows)),
         "n_natural": float(len(natural)),
     }
+    clf: Classifier
     if mcfg["kind"] in SKLEARN_KINDS:
         clf = fit_sklearn(
             mcfg,
@@ -325,7 +326,9 @@ def train_model(
     torch.set_num_threads(int(tcfg["torch_threads"]))
     tok_texts = [t for r in train_rows + nli_rows for t in (r["premise"], r["hypothesis"])] + list(texts)
     clf = build_transformer(mcfg, tok_texts, seed)
-    dev_rows = [r for r in pairs.get("dev", []) if r.get("group") not in exclude_groups]
+    # Early stopping reads the synthetic dev split, so it only steers a model that trains on synthetic pairs: a
+    # natural-only model (train.synthetic=false) would be stopped by a task it never sees, and runs its full schedule.
+    dev_rows = [r for r in pairs.get("dev", []) if r.get("group") not in exclude_groups] if tcfg["synthetic"] else []
     if before:
         metrics |= fit_transformer(clf, nli_rows, dev_rows, tcfg, seed, ckpt, tracker, "nli", float(cfg.nli.epochs))
     metrics |= fit_transformer(clf, train_rows, dev_rows, tcfg, seed, ckpt, tracker, phase)

@@ -13,7 +13,7 @@ import json
 import logging
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -44,7 +44,7 @@ def uses_nli_base(cfg: DictConfig) -> bool:
 
 def train_settings(cfg: DictConfig) -> dict[str, Any]:
     """The fine-tune settings of the NLI phase: its own schedule, the run's device/precision/thread settings."""
-    tcfg = OmegaConf.to_container(cfg.train, resolve=True)
+    tcfg = cast("dict[str, Any]", OmegaConf.to_container(cfg.train, resolve=True))
     assert isinstance(tcfg, dict)
     nb = cfg.nli_base
     tcfg.update(

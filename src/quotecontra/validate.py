@@ -16,11 +16,14 @@ import re
 import typing
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from quotecontra.config import Config
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
 
 __all__ = ["ConfigError", "checked_fields", "problems", "validate"]
 
@@ -47,7 +50,7 @@ def checked_fields(cls: type = Config, prefix: str = "") -> Iterator[tuple[str, 
     for f in dataclasses.fields(cls):
         tp = hints[f.name]
         if dataclasses.is_dataclass(tp):
-            yield from checked_fields(tp, f"{prefix}{f.name}.")
+            yield from checked_fields(typing.cast(type, tp), f"{prefix}{f.name}.")
         else:
             yield f"{prefix}{f.name}", f, tp
 
@@ -172,6 +175,7 @@ def experiment_options(sources: Sequence[Any]) -> list[str]:
     from hydra.core.config_store import ConfigStore
 
     names: set[str] = set()
+    root: Path | Traversable
     for src in sources:
         schema, path = str(src.schema), str(src.path)
         if schema == "file" and Path(path, "experiment").is_dir():

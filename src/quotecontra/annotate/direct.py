@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import re
 
 from spacy.tokens import Token
 
@@ -23,6 +24,7 @@ def _frames(q: Quotation, ctx: Context) -> tuple[tuple[int, int], tuple[int, int
     k = bisect.bisect_left(ctx.q_starts, q.end)
     next_start = ctx.q_starts[k] if k < len(ctx.q_starts) and ctx.q_starts[k] < phi else phi
     bstart = prev_end
+    m: re.Match[str] | None
     for m in SENT_END_RX.finditer(ctx.text, prev_end, q.start):
         bstart = m.end()
     aend = next_start

@@ -172,6 +172,7 @@ def _starts_with_opener(text: str, lo: int, hi: int) -> bool:
 def _pair_doubles(text: str, paras: Sequence[Span]) -> list[Quotation]:
     out: list[Quotation] = []
     carry: _Open | None = None  # a quotation continuing from the previous paragraph
+    top: _Open | None
     for pi, (lo, hi) in enumerate(paras):
         stack: list[_Open] = []
         marks = [m.start() for m in _DOUBLE_RX.finditer(text, lo, hi)]

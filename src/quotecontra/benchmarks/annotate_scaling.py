@@ -90,16 +90,16 @@ def measure(articles: list[Article], nlp: Any, options: Any, rounds: int) -> dic
     for _ in range(rounds):
         for art in articles:
             errors: list[tuple[str, str]] = []
-            cpu, wall, out = _timed(lambda a=art, e=errors: list(annotate_articles([a], nlp, options, errors=e)))
+            cpu, wall, got = _timed(lambda a=art, e=errors: list(annotate_articles([a], nlp, options, errors=e)))
             if errors:
                 raise RuntimeError(f"{art.id} failed in the benchmark: {errors[0][1]}")
             runs[art.id]["cpu"].append(cpu)
             runs[art.id]["wall"].append(wall)
-            n_quotes[art.id] = len(out[0][1])
+            n_quotes[art.id] = len(got[0][1])
             if len(art.text) <= WINDOW_CHARS:
                 doc = nlp(art.text)
                 runs[art.id]["rules"].append(_timed(lambda a=art, d=doc: annotate_doc(d, a, options))[0])
-    rows = []
+    rows: list[dict[str, Any]] = []
     for art in articles:
         r = runs[art.id]
         rows.append(

@@ -34,7 +34,7 @@ def main(out: Path = OUT, min_words: int = MIN_WORDS, rounds: int = ROUNDS) -> d
     cfg = load_config(["annotate.extractor=learned"])
     model = Path(str(cfg.annotate.attribution_model))
     if not (ROOT / model / "config.json").exists() and not (model / "config.json").exists():
-        result = {"skipped": f"no trained tagger at {model}: run `quotecontra train-attribution` first"}
+        result: dict[str, Any] = {"skipped": f"no trained tagger at {model}: run `quotecontra train-attribution` first"}
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
         return result

@@ -11,6 +11,7 @@ import json
 import logging
 import shutil
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -331,7 +332,7 @@ def batch_info(res: ImportResult, src: Path, split: str, pairs_file: Path, impor
     """What the pairs stage's lineage says about this import (``pairs.annotations``): source digest, who, when."""
     from quotecontra.tracking import file_digest
 
-    times = [p.updated_at for p in res.pairs] + [
+    times: Sequence[str | None] = [p.updated_at for p in res.pairs] + [
         t for a in res.articles for ann in a.annotations for t in (ann.created_at, ann.updated_at)
     ]
     times = sorted(str(t) for t in times if t)

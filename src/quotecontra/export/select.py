@@ -78,7 +78,7 @@ def capped_greedy(
     taken: set[int] = set()
     rounds = 1
     while len(picked) < k:
-        t_count: Counter[str] = Counter(targets[i] for i in picked if targets[i])
+        t_count: Counter[str | None] = Counter(targets[i] for i in picked if targets[i])
         a_count: Counter[str] = Counter(a for i in picked for a in articles[i])
         t_cap, a_cap = per_target * rounds, per_article * rounds
         for i in order:
@@ -131,7 +131,7 @@ def pick(
 def pre_annotate(task: dict[str, Any], label: str, probs: Sequence[float], score: float, strategy: str) -> dict:
     """A pair task with the model's label as its prediction, the label's probability as the prediction score, and
     why it was chosen in ``data.qc_selection`` (Label Studio shows the score; the import ignores the key)."""
-    p = {lab: round(float(v), 4) for lab, v in zip(LABELS, probs, strict=True)}
+    p: dict[str, float] = {lab: round(float(v), 4) for lab, v in zip(LABELS, probs, strict=True)}
     for pred in task.get("predictions", []):
         pred["score"] = p[label]
     task["data"]["qc_selection"] = {"strategy": strategy, "score": round(float(score), 4), "probs": p}

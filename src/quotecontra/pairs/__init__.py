@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from omegaconf import DictConfig, OmegaConf
 from tqdm.auto import tqdm
@@ -44,6 +44,9 @@ from quotecontra.pairs.split import (
     pair_key,
 )
 from quotecontra.records import LABELS, Article, Pair, Quote
+
+if TYPE_CHECKING:
+    import numpy as np
 
 log = logging.getLogger(__name__)
 __all__ = ["PairsOptions", "PairsResult", "build_dataset", "run"]
@@ -93,12 +96,15 @@ def _to_pair(p: SynPair, claim: Claim, other: Claim | None = None) -> Pair:
         article_ids=[claim.article_id],
         group=claim.article_id,
         target=claim.target,
-        edited_side=p.edited_side if p.edited_side in {"premise", "hypothesis"} else None,
+        edited_side=cast(
+            "Literal['premise', 'hypothesis'] | None",
+            p.edited_side if p.edited_side in {"premise", "hypothesis"} else None,
+        ),
     )
 
 
 def synthetic_pairs(
-    claims: Sequence[Claim], docs: Sequence[Any], opts: PairsOptions, exclude_quote_pairs: set[frozenset[str]]
+    claims: Sequence[Claim], docs: Sequence[Any], opts: PairsOptions, exclude_quote_pairs: set[frozenset[str | None]]
 ) -> tuple[list[Pair], Counter[str], Counter[str]]:
     """All synthetic pairs of all claims (before dedup/balance), skip reasons, and counts per origin."""
     skips: Counter[str] = Counter()
@@ -204,7 +210,7 @@ def build_dataset(
 
     # gold pairs (natural split): claims of the gold quote records, made the same way
     natural: list[Pair] = []
-    exclude_quote_pairs: set[frozenset[str]] = set()
+    exclude_quote_pairs: set[frozenset[str | None]] = set()
     for g in gold:
         gclaims, _ = build_claims(list(g.quotes.values()), {g.article.id: g.article}, nlp)
         natural += gold_pairs(g, {c.quote_id: c for c in gclaims})
@@ -234,7 +240,7 @@ def build_dataset(
     splits["natural"] = natural
 
     claims_emb, used = encode([c.claim for c in claims], opts.encoder) if claims else (None, opts.encoder)
-    candidates = candidate_pairs(claims, claims_emb, opts.candidates) if claims else []
+    candidates = candidate_pairs(claims, cast("np.ndarray", claims_emb), opts.candidates) if claims else []
     candidates = label_candidates(candidates, natural)  # gold and annotated labels; symmetric ones both ways
 
     baselines = shortcut_baselines(splits["train"], splits["test"], opts.seed)
@@ -411,6 +417,7 @@ def run(cfg: DictConfig, tracker) -> Any:
     metrics = metrics_of(result)
     lineage = result.artifacts.get("annotations")
     write_lineage(paths.pairs / "annotations.json", lineage)  # removed when no batch is given
+    b: AnnotationBatch | dict[str, float]  # each batch, then the shortcut baselines
     if lineage:
         metrics |= lineage_metrics(lineage)
         tracker.log_params(lineage_params(lineage))

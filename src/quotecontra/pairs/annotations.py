@@ -109,6 +109,7 @@ def batch_files(entry: str | Path) -> list[Path]:
     for f in list(found):
         doc = _safe_json(f) if f.suffix == ".json" else None
         if _kind(doc) == "summary":
+            assert isinstance(doc, dict)  # what _kind calls a summary is a dict
             found += _summary_files(doc, f.parent)
     seen: dict[str, Path] = {}
     for p in found:
@@ -267,6 +268,8 @@ def load_batch(entry: str | Path, articles: Mapping[str, Article], search: Seque
     names: set[str] = set()
     times: list[str] = []
     heldout = False
+    a: Quote | str | None  # the quotes of a gold pair, then the quote ids of an extra pair
+    b: Quote | str | None
     for f in files:
         if f.suffix == ".jsonl":
             pairs = _read_pairs(f, batch.skipped)

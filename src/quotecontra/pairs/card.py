@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from quotecontra.pairs.families import hinge_by_origin, negation_hinge_share
 from quotecontra.records import LABELS, Pair
@@ -170,7 +170,7 @@ def render_card(
             c = Counter(p.label for p in pairs if p.origin == o)
             row.append("/".join(str(c.get(lab, 0)) for lab in LABELS))
         row.append(artifacts.get("origins_generated", {}).get(o, 0))
-        row.append("-" if hinge.get(o) is None else f"{100 * hinge[o]:.0f}")
+        row.append("-" if hinge.get(o) is None else f"{100 * cast(float, hinge[o]):.0f}")
         rows.append(row)
     shares = {s: negation_hinge_share(ps) for s, ps in splits.items() if s != "natural"}
     lines += [

@@ -9,11 +9,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from quotecontra.pairs import claim_shape as shape
 from quotecontra.pairs.claim_refs import ArticleRefs
 from quotecontra.pairs.claims import Claim, Context, article_context, clean_content, join_pieces, resolve_ops
 from quotecontra.records import Article, Quote
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc
 
 _MAX_CONTEXT_DEPENDENT = 6  # "I can't promise that.": a bare verb and a demonstrative say nothing on their own
 
@@ -24,7 +28,7 @@ class _Draft:
     art: Article | None
     raw: str
     content: str
-    doc: object = None
+    doc: Doc | None = None  # the parse of content (_parse)
     lemma: str | None = None
     rewritten: bool = False
     clause: bool = False  # the article parse reads the content as a clause
@@ -104,6 +108,7 @@ class ClaimBuilder:
     def _repair(d: _Draft, refs: ArticleRefs | None) -> bool:
         """Content that needs a new parse: a clause cut short, or a predicate complement given its proposition."""
         q, doc = d.q, d.doc
+        assert doc is not None  # every draft is parsed before it is repaired
         d.lemma = shape.cue_lemma(q.cue)
         if d.lemma is None and q.cue is None and refs is not None:
             d.lemma = shape.governing_lemma(refs.doc, q.spans[0][0], q.spans[-1][1])
@@ -136,6 +141,7 @@ class ClaimBuilder:
 
     def _finish(self, d: _Draft, refs: ArticleRefs | None) -> Claim | str:
         q, doc = d.q, d.doc
+        assert doc is not None  # every draft is parsed before it is finished
         reported = q.type != "direct"
         ops: shape.Ops = {}
         sents = shape.sentences(doc)

@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from quotecontra.records import Article, Quote, quote_id
 
@@ -232,6 +232,6 @@ def evaluate(path: Path, nlp) -> tuple[ClaimScores, list[dict[str, Any]]]:
         }
         for q in gold.expected
         if (pred[q] is None) != (gold.expected[q] is None)
-        or (pred[q] is not None and normalise(pred[q]) != normalise(gold.expected[q] or ""))
+        or (pred[q] is not None and normalise(cast(str, pred[q])) != normalise(gold.expected[q] or ""))
     ]
     return scores, misses

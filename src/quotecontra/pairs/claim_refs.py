@@ -188,6 +188,7 @@ class ArticleRefs:
             kind = None  # NER's label alone: "Helena Voss" is no organisation for want of evidence
         head = _DESCRIPTION_CUT.sub("", name).split()
         plural = kind is None and bool(head) and bool(_PLURAL_HEAD.search(head[-1])) and not head[-1][:1].isupper()
+        org: str | None
         if kind in {"org", "group"}:
             org = cl.name if cl is not None and len(cl.name) >= len(name) else name
         elif kind == "person":

@@ -293,6 +293,7 @@ def quantity_word_rewrites(doc, root) -> list[Rewrite]:
             if phrase.endswith(" of"):  # "plenty of X": the quantity is the head, X decides the number
                 if pobj is None or arg.lower_ != phrase.split()[0] or arg.left_edge.i != arg.i:
                     continue
+                assert of is not None  # pobj is only found under of
                 noun, span = pobj, [arg.i, of.i]
             else:
                 words = phrase.split()

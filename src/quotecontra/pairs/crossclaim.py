@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import random
 import re
+from typing import TYPE_CHECKING
 
 from quotecontra.baselines import words
 from quotecontra.pairs.contrast import rewrites, with_negation
@@ -23,6 +24,9 @@ from quotecontra.pairs.frames import DENIALS, embeddable
 from quotecontra.pairs.perturb import SynPair
 from quotecontra.pairs.quantity import quantity_pairs
 from quotecontra.pairs.timeline import timeline_pairs
+
+if TYPE_CHECKING:
+    from quotecontra.records import Label
 
 
 def hinges_on_negation(premise: str, hypothesis: str) -> bool:
@@ -92,7 +96,7 @@ def cross_claim_pairs(doc_a, doc_b, rng: random.Random) -> list[SynPair]:
         return []
     ab, ab_x = _join(a, b), _join(a, b_x)
     fam = f"{ORIGIN}:{a}|{b}"
-    triples = [
+    triples: list[tuple[str, str, Label, str]] = [
         (ab, b_x, "contradiction", "hypothesis"), (b_x, ab, "contradiction", "premise"),
         (ab, a, "entailment", "premise"), (ab, b, "entailment", "hypothesis"),
         (a, b_x, "neutral", "hypothesis"), (b_x, a, "neutral", "premise"),

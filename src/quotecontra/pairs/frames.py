@@ -18,10 +18,14 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from quotecontra.pairs.contrast import plainly_negated
 from quotecontra.pairs.edits import add_detail, modifier_drops, negate, pick_detail, positive, render
 from quotecontra.pairs.perturb import Sentence, SynPair, lattice
+
+if TYPE_CHECKING:
+    from quotecontra.records import Label
 
 ORIGIN = "denial"
 _PERSONAL = frozenset(
@@ -142,7 +146,7 @@ def denial_pairs(doc, speakers: list[str], rng: random.Random, max_frames: int =
     fam = f"{ORIGIN}:{claim}"
     out: list[SynPair] = []
 
-    def add(p: str | None, h: str | None, label: str, side: str) -> None:
+    def add(p: str | None, h: str | None, label: Label, side: str) -> None:
         if p and h and p != h:
             out.append(SynPair(p, h, label, ORIGIN, side, fam))
 
@@ -222,7 +226,7 @@ def frame_lattice_pairs(doc, rng: random.Random, max_per_family: int = 3) -> lis
     if detail:
         edits.append((detail, False))
     neg = negate(doc, root)
-    polarities = [({}, pos)] + ([(neg, not pos)] if neg is not None and pos else [])
+    polarities: list[tuple[dict[int, str], bool]] = [({}, pos)] + ([(neg, not pos)] if neg is not None and pos else [])
     out: list[SynPair] = []
     for base, positive_base in polarities:
         for ops, drop in edits:

@@ -10,14 +10,15 @@ import json
 import logging
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
 from quotecontra.pairs.claims import Claim, clean_content
-from quotecontra.records import Article, Pair, Quote, quote_id
+from quotecontra.records import Article, Label, Pair, Quote, quote_id
 
 log = logging.getLogger(__name__)
 
@@ -188,6 +189,7 @@ def load_gold(path: Path, articles: dict[str, Article], search_dirs: Sequence[Pa
     if art is None:
         raise FileNotFoundError(f"{path}: article {name} not found in {[str(d) for d in search_dirs]}")
     quotes: dict[str, Quote] = {}
+    spans: list[tuple[int, int]]
     for q in g["quotes"]:
         pieces = q.get("pieces") or [q["text"]]
         spans, pos = [], 0
@@ -215,7 +217,7 @@ def load_gold(path: Path, articles: dict[str, Article], search_dirs: Sequence[Pa
     return GoldArticle(article=art, quotes=quotes, pairs=pairs, split=str(g.get("split", "dev")))
 
 
-def gold_pairs(gold: GoldArticle, claims: dict[str, Claim]) -> list[Pair]:
+def gold_pairs(gold: GoldArticle, claims: Mapping[str, Claim]) -> list[Pair]:
     """The gold file's labelled pairs in claim form: the ``natural`` split."""
     out = []
     aid = gold.article.id
@@ -230,7 +232,7 @@ def gold_pairs(gold: GoldArticle, claims: dict[str, Claim]) -> list[Pair]:
                 id=f"gold:{aid}:{a}-{b}",
                 premise=ta,
                 hypothesis=tb,
-                label=label,
+                label=cast(Label, label),  # as the gold file says; the record validates it
                 origin="gold",
                 premise_quote_id=qa.id,
                 hypothesis_quote_id=qb.id,

@@ -24,6 +24,7 @@ import random
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import cast
 
 from quotecontra.config import SYNTHETIC_ORIGINS
 from quotecontra.pairs.edits import (
@@ -184,9 +185,10 @@ def synthesize(doc, opts: PerturbOptions, rng: random.Random) -> tuple[list[SynP
     orig = Sentence(render(doc, {}), 0)
     out: list[SynPair] = []
     want = set(opts.origins)
+    neg: Sentence | Ops | None  # a variant sentence (one claim sentence), else the negating ops (several)
     if len(sents) == 1:
         root = sents[0].root
-        pos = positive(root)
+        pos: bool | str = positive(root)  # later the swapped word's part of speech
         n_orig = _negated(doc, root, {}, 0)
         weaker: list[tuple[Ops, str]] = []
         if "drop_modifier" in want:
@@ -204,6 +206,7 @@ def synthesize(doc, opts: PerturbOptions, rng: random.Random) -> tuple[list[SynP
             d_ops = add_detail(doc, root, pick_detail(doc, rng))
             v = _variant(doc, root, d_ops, 1) if d_ops else None
             if v is not None:
+                assert d_ops is not None  # v is only made from non-empty ops
                 nv = _negated(doc, root, d_ops, 1)
                 a, b, na, nb = (v, orig, nv, n_orig) if pos else (orig, v, n_orig, nv)
                 out += lattice(a, b, na, nb, "added_detail", rng)
@@ -246,7 +249,11 @@ def synthesize(doc, opts: PerturbOptions, rng: random.Random) -> tuple[list[SynP
                 (neg, exi, "contradiction"),
             ]:
                 if p.text != h.text:
-                    out.append(SynPair(p.text, h.text, lab, "quantifier", edited_side(p, h, rng), f"quantifier:{kind}"))
+                    out.append(
+                        SynPair(
+                            p.text, h.text, cast(Label, lab), "quantifier", edited_side(p, h, rng), f"quantifier:{kind}"
+                        )
+                    )
         if "negation" in want and n_orig is not None and not weaker:
             out += [
                 SynPair(orig.text, n_orig.text, "contradiction", "negation", "hypothesis", "negation"),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from quotecontra.pairs.contrast import copula_rewrites, disjunct, pluralize, verb_rewrites
 from quotecontra.pairs.edits import Ops, modal, render
@@ -20,6 +21,11 @@ from quotecontra.pairs.morphology import match_case
 from quotecontra.pairs.numbers import _NUM_WORDS, _nice, _parse_number
 from quotecontra.pairs.perturb import Sentence, SynPair, edited_side
 from quotecontra.pairs.ranges import INF, Span, exact, relation
+
+if TYPE_CHECKING:
+    from spacy.tokens import Token
+
+    from quotecontra.records import Label
 
 ORIGIN = "quantity"
 _UNITS = frozenset(
@@ -84,9 +90,9 @@ class Count:
     span: Span
     value: int  # the number written (0 for a negative universal)
     words: bool  # the number was written as a word
-    noun: object  # the counted noun token
+    noun: Token  # the counted noun token
     kind: str = "num"  # "num" | "no" (made plural) | "nobody" | "none"
-    subject: object = None  # the subject token when the count is the subject (for verb agreement)
+    subject: Token | None = None  # the subject token when the count is the subject (for verb agreement)
 
 
 def _fmt(k: int, words: bool) -> str:
@@ -133,7 +139,7 @@ def _negative_universal(doc, arg) -> list[Count]:
     if arg.lower_ == "none" and first.i == arg.i:
         of = next((c for c in arg.children if c.dep_ == "prep" and c.lower_ == "of"), None)
         pobj = next((c for c in of.children if c.dep_ == "pobj"), None) if of is not None else None
-        if pobj is not None and pobj.tag_ in {"NNS", "NNPS"} and of.i == arg.i + 1:
+        if pobj is not None and pobj.tag_ in {"NNS", "NNPS"} and of is not None and of.i == arg.i + 1:
             return [Count(arg.i, arg.i, exact(0), 0, True, pobj, "none", arg)]
         return []
     if arg.tag_ not in {"NN", "NNS"} or arg.lemma_.lower() in _UNITS:
@@ -241,8 +247,9 @@ def universal_exceptions(doc, root, rng: random.Random) -> list[SynPair]:
     some_p = Sentence(render(doc, some), 1)
     some_q = Sentence(render(doc, {**some, **rw.ops}), 2)
     none_q = Sentence(render(doc, {**none, **rw.ops}), 2)
-    back = "entailment" if rw.kind == "contradictory" else "neutral"  # none close => all stay open, if complementary
-    triples = [
+    # none close => all stay open, if complementary
+    back: Label = "entailment" if rw.kind == "contradictory" else "neutral"
+    triples: list[tuple[Sentence, Sentence, Label]] = [
         (src, some_q, "contradiction"), (some_q, src, "contradiction"), (src, none_q, "entailment"),
         (none_q, src, back), (src, some_p, "entailment"), (some_p, src, "neutral"),
         (some_q, none_q, "contradiction"), (none_q, some_q, "contradiction"),

@@ -18,12 +18,16 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from quotecontra.pairs.contrast import glued_modal
 from quotecontra.pairs.edits import merge_ops, modal, negate, positive, render
 from quotecontra.pairs.morphology import match_case
 from quotecontra.pairs.perturb import Sentence, SynPair, edited_side
 from quotecontra.pairs.ranges import INF, Span, exact, relation
+
+if TYPE_CHECKING:
+    from quotecontra.records import Label
 
 ORIGIN = "timeline"
 # Once-only events: two different times for one of these cannot both be right.
@@ -180,6 +184,7 @@ def event_span(
     ``now`` (in a frame relative to it) bounds a future event from below and a past one from above; "by/before
     the end of X" means within X or earlier.
     """
+    lo: float
     lo, hi = FRAMES[frame]
     if now is not None and tense == "future":
         lo = now
@@ -242,7 +247,7 @@ class TimePhrase:
         return event_span(prep, when, self.frame, self.negated, tense, now, closing)
 
 
-def time_relation(a: TimePhrase, b: TimePhrase, tense: str) -> str | None:
+def time_relation(a: TimePhrase, b: TimePhrase, tense: str) -> Label | None:
     """The label of "event at a" vs "event at b", the same for every position of now (None otherwise)."""
     labels = set()
     for now in _NOW.get(a.frame, [None]):
@@ -358,6 +363,7 @@ def _phrase_family(doc, root, verb, tp: TimePhrase, tense: str, rng: random.Rand
     versions: list[tuple[Sentence, TimePhrase]] = [(source, tp)]
     by_label: dict[str, list[tuple[Sentence, TimePhrase]]] = {"contradiction": [], "entailment": [], "neutral": []}
     neg_ops = negate(doc, root) if verb.i == root.i else None
+    ops: dict[int, str] | None
     for prep, expr, negated in alternatives(tp.frame, tense):
         alt = TimePhrase(prep, expr, negated)
         if (prep, expr.lower(), negated) == (tp.prep, tp.expr, False):

@@ -174,6 +174,7 @@ def annotate_ray(cfg: DictConfig, tracker: Tracker) -> StageResult:
     workers, batch_size = int(cfg.ray.num_workers), int(cfg.ray.batch_size)
     abs_files = inputs.absolute()
     position = {p: i for i, p in enumerate(abs_files)}
+    errors: list[tuple[str, str]]
     report, errors = ReadReport(), []
     tally = _Tally()
     seen: set[str] = set()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from pydantic import ValidationError
 
@@ -232,7 +232,7 @@ def _record(
     cue_span = (spans[cu][0], spans[cu][1]) if cu else None
     speaker = None
     if sp and speaker_span:
-        typed = (attrs[sp].get("speaker_name") or [None])[0]
+        typed = (cast("list[str | None] | None", attrs[sp].get("speaker_name")) or [None])[0]
         entry = regions.get(sp) if regions is not None else None
         exported = entry.get("speaker_name") if isinstance(entry, Mapping) else None
         # A shared mention shows one name; a record whose mention and name nobody changed keeps its own.
@@ -244,7 +244,7 @@ def _record(
     qtype = attr("type") or (pred.type if pred else _infer_type(text, qspans))
     if qtype not in QUOTE_TYPES:
         raise BadTask(f"region {group[0]}: quote type {qtype!r:.40} is not one of {list(QUOTE_TYPES)}")
-    fields = {
+    fields: dict[str, Any] = {
         "spans": qspans,
         "type": qtype,
         "speaker": speaker,

@@ -79,7 +79,8 @@ def quote_regions(article: Article, quotes: Sequence[Quote]) -> tuple[list[dict[
     text = article.text
     items: list[dict[str, Any]] = []
     regions: dict[str, dict[str, Any]] = {}
-    mention_ids: dict[tuple[str, tuple[int, int]], str] = {}
+    mention_ids: dict[tuple[str, tuple[int, ...]], str] = {}
+    span: tuple[int, int] | None
     n_content = 0
     for q in sorted(quotes, key=lambda q: (q.spans, q.id)):
         cids = [f"c{n_content + i}" for i in range(len(q.spans))]
