@@ -3,28 +3,30 @@
 export -> create projects from the generated labeling configs -> import the tasks -> annotate through the API
 as three annotators -> export JSON -> ``quotecontra import-annotations`` -> gold files, checked at every step.
 
-Label Studio lives in its own virtual environment under ~/.cache/quotecontra (made on first use, about a
-minute and 1 GB; set QUOTECONTRA_LS_VENV to put it elsewhere). The server runs on 127.0.0.1 with a fresh data
-dir and a legacy API token enabled for its organisation, and is stopped by its pid.
+The server (its own virtual environment, a fresh data dir, a legacy API token) comes from
+``label_studio_support``, which the browser test shares.
 """
 
 from __future__ import annotations
 
 import copy
 import json
-import os
 import re
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.integration.label_studio_support import (
+    ADMIN,
+    Api,
+    create_project,
+    export_project,
+    import_annotations_cli,
+    running_server,
+    tasks_of,
+    timed,
+)
 
 from quotecontra.export.agreement import fleiss_kappa
 from quotecontra.export.demo import build_run_dir
@@ -32,133 +34,20 @@ from quotecontra.export.label_studio import regions_of
 
 pytestmark = pytest.mark.slow
 
-LS_VERSION = "1.23.2"
-VENV = Path(os.environ.get("QUOTECONTRA_LS_VENV", Path.home() / ".cache" / "quotecontra" / "label-studio-venv"))
-TOKEN = "quotecontra-test-token-0123456789"
-ADMIN = "admin@example.org"
 TIMINGS: dict[str, float] = {}
 
 
 def _timed(name: str, t0: float) -> None:
-    TIMINGS[name] = round(time.perf_counter() - t0, 1)
-
-
-def ensure_label_studio() -> Path:
-    """The venv's python, installing label-studio on first use (a marker file says the install finished)."""
-    marker = VENV / f".installed-label-studio-{LS_VERSION}"
-    python = VENV / "bin" / "python"
-    if marker.exists():
-        return python
-    t0 = time.perf_counter()
-    VENV.parent.mkdir(parents=True, exist_ok=True)
-    if not python.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True, timeout=120)
-    subprocess.run(
-        [str(python), "-m", "pip", "install", "-q", f"label-studio=={LS_VERSION}"],
-        check=True,
-        timeout=1200,
-    )
-    marker.touch()
-    _timed("install_label_studio_s", t0)
-    return python
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Api:
-    def __init__(self, base: str, token: str) -> None:
-        self.base, self.token = base, token
-
-    def call(self, method: str, path: str, body: Any = None, timeout: float = 60) -> Any:
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.base + path, data=data, method=method)
-        req.add_header("Authorization", f"Token {self.token}")
-        req.add_header("Content-Type", "application/json")
-        try:
-            with urllib.request.urlopen(req, timeout=timeout) as resp:
-                raw = resp.read()
-        except urllib.error.HTTPError as exc:
-            raise AssertionError(f"{method} {path} -> {exc.code}: {exc.read()[:2000]!r}") from exc
-        return json.loads(raw) if raw else None
-
-
-def wait_for_health(base: str, proc: subprocess.Popen, log: Path, limit: float = 0) -> None:
-    """Wait for /health; QUOTECONTRA_LS_START_S raises the 300 s limit on a loaded machine (migrations are slow)."""
-    limit = limit or float(os.environ.get("QUOTECONTRA_LS_START_S", "300"))
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"label-studio exited with {proc.returncode}:\n{log.read_text()[-4000:]}")
-        try:
-            with urllib.request.urlopen(base + "/health", timeout=5) as resp:
-                if resp.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(2)
-    raise AssertionError(f"label-studio did not answer /health within {limit}s:\n{log.read_text()[-4000:]}")
+    timed(TIMINGS, name, t0)
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    python = ensure_label_studio()
-    data_dir = tmp_path_factory.mktemp("ls_data")
-    port = free_port()
-    log = data_dir / "server.log"
-    env = {
-        **os.environ,
-        "LABEL_STUDIO_USERNAME": ADMIN,
-        "LABEL_STUDIO_PASSWORD": "quotecontra-test-pw",
-        "LABEL_STUDIO_USER_TOKEN": TOKEN,
-        "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK": "true",
-        "DJANGO_DB": "sqlite",
-    }
-    cmd = [
-        str(python),
-        "-m",
-        "label_studio.server",
-        "start",
-        "--no-browser",
-        "--internal-host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--data-dir",
-        str(data_dir),
-        "--username",
-        ADMIN,
-        "--password",
-        "quotecontra-test-pw",
-        "--user-token",
-        TOKEN,
-        "--enable-legacy-api-token",
-    ]
-    t0 = time.perf_counter()
-    with log.open("w") as fh:
-        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
     try:
-        wait_for_health(base, proc, log)
-        _timed("server_start_to_health_s", t0)
-        yield Api(base, TOKEN)
+        with running_server(tmp_path_factory.mktemp("ls_data"), TIMINGS) as api:
+            yield api
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)  # the server's own process group, started above
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
         print("\nlabel studio round trip timings:", json.dumps(TIMINGS))
-
-
-def _tasks(api: Api, project: int) -> list[dict[str, Any]]:
-    got = api.call("GET", f"/api/tasks/?project={project}&page_size=1000")
-    return got["tasks"] if isinstance(got, dict) else got
 
 
 def _choice(label: str) -> list[dict[str, Any]]:
@@ -191,19 +80,14 @@ def test_round_trip_through_a_real_label_studio(server: Api, tmp_path: Path, mak
     projects = {}
     for kind, tasks in (("quotes", a_tasks), ("pairs", p_tasks)):
         config = (ls / f"{kind}_config.xml").read_text()
-        proj = api.call("POST", "/api/projects/", {"title": f"quotecontra {kind}", "label_config": config})
-        projects[kind] = proj["id"]
-        imported = api.call("POST", f"/api/projects/{proj['id']}/import", tasks, timeout=120)
-        assert imported["task_count"] == len(tasks)
-        assert imported["prediction_count"] == sum(len(t["predictions"]) for t in tasks)
-        assert len(_tasks(api, proj["id"])) == len(tasks)
+        projects[kind] = create_project(api, f"quotecontra {kind}", config, tasks)
     _timed("projects_and_import_s", t0)
 
     # annotate: the admin corrects the bridge article (retarget one quote, delete the unattributed one, add a
     # quote), accepts the clinic article; ann2 annotates the clinic article without its first quote
     t0 = time.perf_counter()
     admin, ann2, ann3 = users[ADMIN], users["ann2@example.org"], users["ann3@example.org"]
-    server_tasks = {t["data"]["article_id"]: t for t in _tasks(api, projects["quotes"])}
+    server_tasks = {t["data"]["article_id"]: t for t in tasks_of(api, projects["quotes"])}
     bridge_q = [q for q in quotes if q.article_id == "bridge"]
     clinic_q = [q for q in quotes if q.article_id == "clinic"]
     pred = {t["data"]["article_id"]: t["predictions"][0]["result"] for t in a_tasks}
@@ -237,7 +121,7 @@ def test_round_trip_through_a_real_label_studio(server: Api, tmp_path: Path, mak
     votes = {"cand-1": [("contradiction", admin), ("contradiction", ann2), ("neutral", ann3)]}
     votes["cand-2"] = [("neutral", admin), ("contradiction", ann2)]
     votes["cand-3"] = [("neutral", admin), ("neutral", ann2), ("neutral", ann3)]
-    pair_server = {t["data"]["pair_id"]: t for t in _tasks(api, projects["pairs"])}
+    pair_server = {t["data"]["pair_id"]: t for t in tasks_of(api, projects["pairs"])}
     posted += [(pair_server[pid]["id"], _choice(lab), who) for pid, vs in votes.items() for lab, who in vs]
     for task_id, result, who in posted:
         got = api.call(
@@ -252,7 +136,7 @@ def test_round_trip_through_a_real_label_studio(server: Api, tmp_path: Path, mak
     exports.mkdir()
     n_annotations = 0
     for kind, pid in projects.items():
-        dump = api.call("GET", f"/api/projects/{pid}/export?exportType=JSON", timeout=120)
+        dump = export_project(api, pid)
         assert len(dump) == (len(a_tasks) if kind == "quotes" else len(p_tasks))
         n_annotations += sum(len(t["annotations"]) for t in dump)
         (exports / f"{kind}.json").write_text(json.dumps(dump))
@@ -267,16 +151,9 @@ def test_round_trip_through_a_real_label_studio(server: Api, tmp_path: Path, mak
     # import-annotations through the CLI
     t0 = time.perf_counter()
     gold_dir = tmp_path / "gold"
-    summary_path = run_dir / "import_summary.json"
-    cli = [sys.executable, "-m", "quotecontra.cli", "import-annotations", f"file={exports}", f"run_dir={run_dir}"]
-    cli += [f"export.import_dir={gold_dir}", "mlflow.enabled=false"]
-    done = subprocess.run(
-        cli, capture_output=True, text=True, timeout=300, env={**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true"}
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
+    summary = import_annotations_cli(exports, run_dir, gold_dir)
     _timed("import_annotations_s", t0)
 
-    summary = json.loads(summary_path.read_text())
     c = summary["counts"]
     assert summary["errors"] == []
     assert c["tasks_total"] == c["tasks_imported"] == len(a_tasks) + len(p_tasks)
@@ -334,10 +211,10 @@ def test_selected_tasks_come_back_as_natural_pairs(server: Api, tmp_path: Path, 
     assert imported["task_count"] == imported["prediction_count"] == 2  # each task pre-annotated by the model
     me = api.call("GET", "/api/current-user/whoami")
     labels = {}
-    for task, label in zip(_tasks(api, proj["id"]), ("contradiction", "neutral"), strict=True):
+    for task, label in zip(tasks_of(api, proj["id"]), ("contradiction", "neutral"), strict=True):
         labels[task["data"]["pair_id"]] = label
         api.call("POST", f"/api/tasks/{task['id']}/annotations/", {"result": _choice(label), "completed_by": me["id"]})
-    dump = api.call("GET", f"/api/projects/{proj['id']}/export?exportType=JSON", timeout=120)
+    dump = export_project(api, proj["id"])
     assert {t["data"]["qc_selection"]["strategy"] for t in dump} == {"uncertainty"}  # task data comes back as sent
     exports = tmp_path / "pairs_export.json"
     exports.write_text(json.dumps(dump))

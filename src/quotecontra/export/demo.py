@@ -7,6 +7,7 @@ Offsets are found in the text, never typed in, so editing the text keeps the rec
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from quotecontra.records import Article, Pair, Quote, quote_id, write_jsonl
@@ -28,6 +29,16 @@ def span(text: str, piece: str, after: int = 0) -> tuple[int, int]:
     return start, start + len(piece)
 
 
+def span_near(text: str, piece: str, quote: tuple[int, int]) -> tuple[int, int]:
+    """The occurrence of piece nearest the quote's extent: a speaker mention or cue is the one beside its quote
+    ("Delacourt said" after the quote, not "Rhona Delacourt" two sentences before)."""
+    starts = [m.start() for m in re.finditer(re.escape(piece), text)]
+    if not starts:
+        raise ValueError(f"{piece!r} is not in the text")
+    s = min(starts, key=lambda s: max(quote[0] - (s + len(piece)), s - quote[1], 0))
+    return s, s + len(piece)
+
+
 def make_quote(
     article: Article,
     pieces: list[str],
@@ -44,6 +55,7 @@ def make_quote(
     for p in pieces:
         spans.append(span(text, p, pos))
         pos = spans[-1][1]
+    extent = (spans[0][0], spans[-1][1])
     return Quote(
         id=quote_id(article.id, spans),
         article_id=article.id,
@@ -53,8 +65,8 @@ def make_quote(
         cue=cue,
         target=target,
         spans=spans,
-        speaker_span=span(text, mention) if mention else None,
-        cue_span=span(text, cue, spans[0][0] - 40 if spans[0][0] > 40 else 0) if cue else None,
+        speaker_span=span_near(text, mention, extent) if mention else None,
+        cue_span=span_near(text, cue, extent) if cue else None,
         rule="fixture",
         confidence=confidence,
     )
