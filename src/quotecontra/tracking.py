@@ -48,7 +48,19 @@ def flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def git_commit(cwd: Path | None = None) -> str:
+    """HEAD of the git checkout that holds the running code (of ``cwd`` where given); 'unknown' outside one.
+
+    The default looks where this package is imported from, not the working directory: a run started from
+    another folder (or inside another repository) still records the commit of its code. A package installed
+    from a wheel is not tracked by any checkout (even in a .venv inside one), so it records 'unknown'.
+    """
     try:
+        if cwd is None:
+            here = Path(__file__).resolve()
+            cwd = here.parent
+            subprocess.run(
+                ["git", "ls-files", "--error-unmatch", here.name], cwd=cwd, capture_output=True, timeout=5, check=True
+            )
         out = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=5, check=True
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 import shutil
@@ -38,8 +39,20 @@ def pipeline_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
     return base, res
 
 
+def _lines(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _checkout_commit() -> str | None:
+    """HEAD of the checkout these tests run from, or None outside a git checkout (an unpacked sdist)."""
+    res = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    return res.stdout.strip() if res.returncode == 0 else None
+
+
 def test_every_stage_wrote_its_outputs(pipeline_run) -> None:
+    from quotecontra.evaluate import negation_cases
     from quotecontra.records import Article, Quote, read_jsonl
+    from quotecontra.train import load_pairs
 
     base, res = pipeline_run
     run = base / "run"
@@ -48,17 +61,76 @@ def test_every_stage_wrote_its_outputs(pipeline_run) -> None:
     assert len(articles) == E2E_ARTICLES
     assert len(quotes) >= 3 * E2E_ARTICLES
     assert {q.article_id for q in quotes} == {a.id for a in articles}
-    assert (run / "pairs" / "hf" / "dataset_dict.json").exists()
+
+    # pairs: the DatasetDict with its four splits, and the dataset card
+    splits = json.loads((run / "pairs" / "hf" / "dataset_dict.json").read_text())["splits"]
+    assert {"train", "dev", "test", "natural"} <= set(splits)
+    pairs = load_pairs(run / "pairs" / "hf")
+    assert pairs["train"] and pairs["test"] and pairs["natural"]
     assert (run / "pairs" / "README.md").read_text().strip()
-    assert (run / "model").is_dir() and any((run / "model").iterdir())
+
+    # train: the tiny BERT, saved with its description and the calibration that crossval fitted
+    model = json.loads((run / "model" / "model.json").read_text())
+    assert model["kind"] == "tiny_bert"
+    assert (run / "model" / "config.json").exists() and (run / "model" / "calibration.json").exists()
+
+    # evaluate: each set scored on the rows it holds, with numbers in range and consistent with each other
     metrics = json.loads((run / "metrics.json").read_text())
-    assert metrics, "metrics.json is empty"
-    assert any((run / "export").rglob("*.json"))
+    assert metrics["model"]["kind"] == "tiny_bert"
+    sets = metrics["sets"]
+    assert {"synthetic", "natural", "natural_seen", "cad", "breaking_nli"} <= set(sets)
+    assert sets["synthetic"]["n"] == len(pairs["test"])
+    assert sets["natural"]["n"] + sets["natural_seen"]["n"] == len(pairs["natural"])
+    assert 0 < sets["cad"]["n"] <= 100 and 0 < sets["breaking_nli"]["n"] <= 100  # evaluate.max_external=100
+    for name in ("synthetic", "natural_seen", "cad", "breaking_nli"):
+        m = sets[name]
+        confusion = m["confusion"]
+        assert sum(map(sum, confusion)) == m["n"], name
+        assert m["acc"] == pytest.approx(sum(confusion[i][i] for i in range(len(confusion))) / m["n"]), name
+        assert 0 <= m["macro_f1"] <= 1 and 0 <= m["ece"] <= 1, name
+        assert sum(b["n"] for b in m["calibration"]) == m["n"], name
+        assert sum(s["n"] for s in m["slices"].values()) <= m["n"], name  # slices under 5 pairs are left out
+        assert m["labels"] == ["contradiction", "entailment", "neutral"]
+    behavioural = metrics["behavioural"]
+    negated = negation_cases(pairs["test"] + pairs["natural"])[:500]
+    assert behavioural["negate_entailment"]["n"] == len(negated) > 0
+    assert all(0 <= b["pass_rate"] <= 1 and b["n"] > 0 for b in behavioural.values())
+    plots = {f"{kind}_{name}.png" for kind in ("confusion", "reliability") for name in sets if sets[name]["n"]}
+    assert {p.name for p in (run / "plots").glob("*.png")} == plots | {"pr_natural_crossval.png"}  # + crossval's
+
+    # crossval: every trainable gold pair scored out of fold
     cv = json.loads((run / "crossval.json").read_text())
-    assert cv["n"] == metrics["sets"]["natural_seen"]["n"] > 0  # every trainable gold pair scored out of fold
+    assert cv["n"] == sets["natural_seen"]["n"] > 0
     assert cv["calibration"]["temperature"] > 0 and 0 <= cv["calibration"]["threshold"] <= 1
-    assert (run / "model" / "calibration.json").exists()
+    assert metrics["natural_crossval"]["n"] == cv["n"]
+
+    # report
     assert (run / "contradictions.jsonl").exists() and (run / "contradictions.md").read_text().strip()
+
+    # export: every configured format, by name, and a manifest whose counts are those of the files
+    export = run / "export"
+    manifest = json.loads((export / "manifest.json").read_text())
+    assert manifest["formats"] == ["label_studio", "jsonl", "csv", "hf", "doccano"]
+    counts = manifest["counts"]
+    assert counts["quotes"] == len(quotes) and counts["articles"] == E2E_ARTICLES and counts["quotes_skipped"] == 0
+    assert set(splits) <= set(manifest["pair_sources"])
+    for source in manifest["pair_sources"]:
+        assert len(_lines(export / "jsonl" / f"pairs_{source}.jsonl")) == counts[f"pairs_{source}"], source
+        assert (export / "csv" / f"pairs_{source}.csv").exists(), source
+    assert counts["pairs_test"] == len(pairs["test"]) and counts["pairs_natural"] == len(pairs["natural"])
+    assert sorted(r["id"] for r in _lines(export / "jsonl" / "quotes.jsonl")) == sorted(q.id for q in quotes)
+    with (export / "csv" / "quotes.csv").open(newline="", encoding="utf-8") as f:
+        assert sorted(r["id"] for r in csv.DictReader(f)) == sorted(q.id for q in quotes)
+    ls = export / "label_studio"
+    quote_tasks = json.loads((ls / "quotes_tasks.json").read_text())
+    assert len(quote_tasks) == counts["ls_article_tasks"] == E2E_ARTICLES
+    # export.select=first, max_pair_tasks=0: every candidate pair becomes a task
+    assert len(json.loads((ls / "pairs_tasks.json").read_text())) == counts["ls_pair_tasks"]
+    assert counts["ls_pair_tasks"] == counts.get("pairs_candidates", 0)
+    assert "<View" in (ls / "quotes_config.xml").read_text() and "<View" in (ls / "pairs_config.xml").read_text()
+    assert (export / "hf" / "quotes").is_dir() and (export / "hf" / "pairs").is_dir()
+    assert len(_lines(export / "doccano" / "quotes.jsonl")) == counts["doccano_lines"] == E2E_ARTICLES
+
     for stage in ["annotate", "pairs", "crossval", "train", "evaluate", "report", "export"]:
         assert f"[{stage}] done" in res.stdout, f"no summary printed for {stage}"
     assert "logged: MLflow run" in res.stdout
@@ -95,7 +167,8 @@ def test_mlflow_parent_with_one_nested_run_per_stage(pipeline_run) -> None:
         reads_input = "input" in config_keys(stage)  # a run name shows the overrides within the stage's slice
         assert child.info.run_name == f"{stage} · smoke" + (" · input=corpus" if reads_input else "")
         assert child.data.params["stage"] == stage  # its own stage, not `all`
-        assert child.data.tags["git_commit"]
+        # the commit of the code that ran, although the pipeline ran from a folder outside the checkout
+        assert child.data.tags["git_commit"] == (_checkout_commit() or "unknown"), stage
         assert child.data.metrics, f"{stage} logged no metrics"
         dotted = [k for k in child.data.metrics if re.search(r"(?<!\d)\.|\.(?!\d)", k)]
         assert not dotted, f"{stage}: metric names outside the <group>/<name> scheme: {dotted}"

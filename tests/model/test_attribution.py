@@ -162,14 +162,19 @@ def test_quote_records_slice_type_and_canonical_speaker() -> None:
         return i, i + len(s)
 
     recs = [
-        Record(cue=(at("said"),), content=(at("the plant will close"),), source=(at("Maria Lopez"),)),
+        # a content in two pieces, the second with a space in front; a third piece with a space in front
+        Record(cue=(at("said"),), content=(at("the plant"), at(" will close")), source=(at("Maria Lopez"),)),
         Record(cue=(at("said", 1),), content=(at("It is over,"),), source=(at("Lopez"),)),
-        Record(cue=(at("added"),), content=(at("jobs go"),), source=(at("He"),)),
+        Record(cue=(at("added"),), content=(at(" jobs go"),), source=(at("He"),)),
     ]
     quotes = to_quotes(art, recs)
     assert [q.speaker for q in quotes] == ["Maria Lopez", "Maria Lopez", "Maria Lopez"]
     assert [q.type for q in quotes] == ["indirect", "direct", "indirect"]
-    assert all(q.text == " ".join(text[s:e] for s, e in q.spans) for q in quotes)
+    # Offsets counted by hand ("Maria Lopez said that " is 22 characters, "the plant" 9, ...), not sliced from the
+    # spans: pieces are trimmed to their words and joined with one space.
+    assert [q.spans for q in quotes] == [[(22, 31), (32, 42)], [(45, 56)], [(84, 91)]]
+    assert [q.text for q in quotes] == ["the plant will close", "It is over,", "jobs go"]
+    assert [q.cue_span for q in quotes] == [(12, 16), (64, 68), (73, 78)]
     assert quotes[2].rule == "learned:pronoun"
     assert quote_type("a “b” c", [(0, 7)]) == "mixed"
     assert Names().canonical("I")[0] is None

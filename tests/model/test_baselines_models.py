@@ -82,6 +82,33 @@ def test_probabilities_follow_our_label_order() -> None:
     np.testing.assert_allclose(probs, [[0.75, 0.0, 0.25]])  # contradiction, entailment, neutral
 
 
+def _reference_ece(probs: np.ndarray, gold: list[str], n_bins: int) -> float:
+    """ECE written out plainly, independent of quotecontra.evaluate: loop over bins [k/n, (k+1)/n), 1.0 in the last."""
+    labels = ["contradiction", "entailment", "neutral"]
+    conf = [float(max(row)) for row in probs]
+    right = [labels[int(np.argmax(row))] == g for row, g in zip(probs, gold, strict=True)]
+    total = 0.0
+    for k in range(n_bins):
+        lo, hi = k / n_bins, (k + 1) / n_bins
+        members = [i for i, c in enumerate(conf) if lo <= c < hi or (k == n_bins - 1 and c == 1.0)]
+        if members:
+            acc = sum(right[i] for i in members) / len(members)
+            mean_conf = sum(conf[i] for i in members) / len(members)
+            total += len(members) / len(conf) * abs(acc - mean_conf)
+    return total
+
+
+def test_reference_ece_on_hand_checkable_cases() -> None:
+    # The reference itself, on cases worked out by hand: confident and right -> 0; confident and wrong -> 1;
+    # 0.7 confident and right 3 times in 4 -> |0.75 - 0.7| = 0.05.
+    sure = np.eye(3)[[0, 1, 2]]
+    assert _reference_ece(sure, ["contradiction", "entailment", "neutral"], 10) == pytest.approx(0.0)
+    assert _reference_ece(sure, ["entailment", "neutral", "contradiction"], 10) == pytest.approx(1.0)
+    seventy = np.array([[0.7, 0.2, 0.1]] * 4)
+    gold = ["contradiction"] * 3 + ["neutral"]
+    assert _reference_ece(seventy, gold, 10) == pytest.approx(0.05)
+
+
 @pytest.fixture
 def pairs_run(tmp_path: Path) -> Path:
     """A run dir holding a pairs DatasetDict shaped like the pairs stage's output."""
@@ -116,7 +143,16 @@ def test_train_and_evaluate_stages_on_tfidf(make_cfg, pairs_run: Path) -> None:
     report = json.loads((pairs_run / "metrics.json").read_text())
     assert set(report["sets"]) == {"synthetic", "natural"}
     assert ev.metrics["synthetic.n"] == 90 and ev.metrics["synthetic.macro_f1"] >= 0.8
-    assert 0.0 <= ev.metrics["synthetic.ece"] <= 1.0
+    # ECE recomputed here from the saved model's probabilities on the test split, bin by bin (10 equal-width bins of
+    # the top-1 confidence, weighted by their share of pairs): the stage must report exactly this.
+    test_rows = relational_pairs(90, 3)
+    probs = load_classifier(pairs_run / "model").predict_proba(
+        [r["premise"] for r in test_rows], [r["hypothesis"] for r in test_rows]
+    )
+    expected = _reference_ece(probs, [r["label"] for r in test_rows], n_bins=cfg.evaluate.calibration_bins)
+    assert cfg.evaluate.calibration_bins == 10 and 0.0 < expected < 1.0
+    assert ev.metrics["synthetic.ece"] == pytest.approx(expected, abs=1e-9)
+    assert report["sets"]["synthetic"]["ece"] == pytest.approx(expected, abs=1e-9)
     for name in ("synthetic", "natural"):
         assert (pairs_run / "plots" / f"confusion_{name}.png").stat().st_size > 0
         assert (pairs_run / "plots" / f"reliability_{name}.png").stat().st_size > 0

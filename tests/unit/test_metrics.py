@@ -114,12 +114,20 @@ def test_perturbation_cases() -> None:
 
 
 class _Keyword:
-    """A stand-in classifier: contradiction when the hypothesis has 'not', else entailment."""
+    """A stand-in classifier that reads the text: contradiction when the hypothesis has 'not', else entailment;
+    neutral whenever the premise names "Marion Kessler" or "Varrow" (the first substitute person and the third
+    substitute place), so only the renamed copies of rows 0 and 2 below change its answer."""
 
     labels = ("contradiction", "entailment", "neutral")
 
     def predict(self, premises, hypotheses, batch_size=64):
-        return ["contradiction" if " not " in f" {h} " else "entailment" for h in hypotheses]
+        out = []
+        for p, h in zip(premises, hypotheses, strict=True):
+            if "Marion Kessler" in p or "Varrow" in p:
+                out.append("neutral")
+            else:
+                out.append("contradiction" if " not " in f" {h} " else "entailment")
+        return out
 
 
 def test_behavioural_pass_rates() -> None:
@@ -131,11 +139,31 @@ def test_behavioural_pass_rates() -> None:
             "target": None,
         },
         {"premise": "Sam Hill will go.", "hypothesis": "Sam Hill will go now.", "label": "entailment", "target": None},
+        {
+            "premise": "Ann Lee said Paris will vote.",
+            "hypothesis": "Paris will vote.",
+            "label": "neutral",
+            "target": "Paris",
+        },
     ]
+    # The renamed copies, written out: row i's first person name becomes SUBSTITUTE_NAMES[i], row 2's target
+    # becomes SUBSTITUTE_PLACES[2].
+    assert [b["premise"] for _, b in rename_name_cases(rows)] == [
+        "Marion Kessler says the plan is fine.",
+        "Tobias Wren will go.",
+        "Adaeze Brook said Paris will vote.",
+    ]
+    assert [b["premise"] for _, b in rename_target_cases(rows)] == ["Ann Lee said Varrow will vote."]
     out = behavioural_checks(_Keyword(), rows)
-    assert out["rename_name"] == {"n": 2, "pass_rate": 1.0}
+    # Renaming Jane Doe -> Marion Kessler flips the stand-in's answer (entailment -> neutral); the other two renamed
+    # copies keep theirs. Scoring the original pairs twice would give 1.0.
+    assert out["rename_name"] == {"n": 3, "pass_rate": pytest.approx(2 / 3)}
+    # Paris -> Varrow flips the one target case: 0.0 (1.0 if the originals were scored twice).
+    assert out["rename_target"] == {"n": 1, "pass_rate": 0.0}
+    # Both gold entailments, negated ("The plan is not good.", "Sam Hill will not go now."), read as contradiction;
+    # the un-negated originals would read as entailment (0.0). The neutral row is no negation case.
     assert out["negate_entailment"] == {"n": 2, "pass_rate": 1.0}
-    assert "rename_target" not in out  # no target given: the check does not apply
+    assert "rename_target" not in behavioural_checks(_Keyword(), rows[:2])  # no target given: the check does not apply
 
 
 def test_flat_metrics_keys() -> None:

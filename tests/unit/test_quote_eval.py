@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -231,10 +232,34 @@ def seed_gold(shared_dir: Path) -> list[GoldArticle]:
     return load_gold(shared_dir / "seed" / "gold.json")
 
 
-def test_seed_gold_loads_with_article_beside_it(seed_gold):
+@pytest.fixture(scope="module")
+def seed_raw(shared_dir: Path) -> list[dict]:
+    """The seed gold's quote entries read as plain JSON, without quote_eval: the counts the tests expect."""
+    return json.loads((shared_dir / "seed" / "gold.json").read_text(encoding="utf-8"))["quotes"]
+
+
+def _n_optional(raw: list[dict]) -> int:
+    return sum(q.get("required", True) is False for q in raw)
+
+
+def _coverage_by_hand(pred: str, gold: str) -> float:
+    """Share of the gold's words that the prediction has, each counted as often as it occurs in both: a plain
+    rewrite of the metric (ASCII words, lower case, curly apostrophes straightened), for the expected counts."""
+    from collections import Counter
+
+    def words(text: str) -> Counter:
+        return Counter(re.findall(r"[a-z0-9]+(?:'[a-z0-9]+)*", text.lower().replace("\u2019", "'")))
+
+    g, p = words(gold), words(pred)
+    return sum((g & p).values()) / sum(g.values())
+
+
+def test_seed_gold_loads_with_article_beside_it(seed_gold, seed_raw):
     (g,) = seed_gold
     assert g.group == "seed" and g.article_id == "article"
-    assert len(g.quotes) == 22 and sum(not q.required for q in g.quotes) == 4
+    assert [q.id for q in g.quotes] == [str(q["id"]) for q in seed_raw]
+    assert [q.required for q in g.quotes] == [q.get("required", True) is not False for q in seed_raw]
+    assert sum(not q.required for q in g.quotes) == _n_optional(seed_raw) > 0
     # straight apostrophes in the gold, curly ones in the article (and a split quote without pieces): every gold
     # word is found in the article once both are normalised and tokenised
     article_tokens = tokenize(g.article_text)
@@ -242,13 +267,15 @@ def test_seed_gold_loads_with_article_beside_it(seed_gold):
     assert "'" in g.quotes[13].text and "\u2019" in g.article_text
 
 
-def test_perfect_predictions_score_one(seed_gold):
+def test_perfect_predictions_score_one(seed_gold, seed_raw):
     res = score_quotes(gold_as_predictions(seed_gold), seed_gold)
     a = res["all"]
+    n_required = len(seed_raw) - _n_optional(seed_raw)
     for key in ("quote", "quote_exact", "quote_jaccard"):
         assert a[key]["f1"] == 1.0
+        assert (a[key]["tp"], a[key]["fp"], a[key]["fn"]) == (n_required, 0, 0)
+        assert a[key]["ignored"] == _n_optional(seed_raw)  # the optional quotes, predicted, count for nothing
     assert a["speaker"]["acc"] == a["cue"]["acc"] == a["target"]["acc"] == a["type"]["acc"] == 1.0
-    assert a["quote"]["ignored"] == 4  # the optional quotes, predicted, count for nothing
     assert res["groups"]["seed"]["quote"]["f1"] == 1.0
 
 
@@ -263,15 +290,27 @@ def test_perturbed_predictions_lose_what_was_perturbed(seed_gold):
     a = score_quotes(wrong, seed_gold)["all"]
     assert a["quote"]["f1"] == 1.0 and a["speaker"]["acc"] == 0.0 and a["cue"]["acc"] == 0.0
 
-    truncated = [
-        p.model_copy(update={"text": " ".join(p.text.split()[: max(1, len(p.text.split()) // 3)])}) for p in required
-    ]
-    t = score_quotes(truncated, seed_gold, threshold=0.5)["all"]
-    assert t["quote_exact"]["tp"] == 0
-    assert t["quote"]["r"] < 0.5  # a third of a quote does not cover half of it (except 1-2 word quotes)
+    # Every quote with words added after it: it covers the whole gold quote (a coverage match) but is no exact one.
+    longer = [p.model_copy(update={"text": f"{p.text} and she said so again today"}) for p in required]
+    a = score_quotes(longer, seed_gold)["all"]
+    assert (a["quote"]["tp"], a["quote_exact"]["tp"], a["quote_exact"]["fn"]) == (len(required), 0, len(required))
+
+    # Every quote cut to its first half (rounded up) of words: the expected matches come from the coverage
+    # worked out here, at 0.5 and at a threshold equal to one of the coverages (a match at exactly the threshold).
+    halves = [" ".join(p.text.split()[: (len(p.text.split()) + 1) // 2]) for p in required]
+    gold_texts = [" ".join(q.pieces) or q.text for q in seed_gold[0].quotes if q.required]
+    cov = [_coverage_by_hand(h, g) for h, g in zip(halves, gold_texts, strict=True)]
+    truncated = [p.model_copy(update={"text": h}) for p, h in zip(required, halves, strict=True)]
+    at_threshold = sorted(cov)[len(cov) // 2]
+    for thr in (0.5, at_threshold):
+        t = score_quotes(truncated, seed_gold, threshold=thr)["all"]
+        expected = sum(c >= thr - 1e-12 for c in cov)
+        assert 0 < expected < len(required), (thr, cov)
+        assert (t["quote"]["tp"], t["quote"]["fn"]) == (expected, len(required) - expected), thr
+        assert t["quote_exact"]["tp"] == 0
 
 
-def test_stage_writes_quote_metrics(make_cfg, tmp_path, shared_dir, seed_gold):
+def test_stage_writes_quote_metrics(make_cfg, tmp_path, shared_dir, seed_gold, seed_raw):
     from quotecontra.cli import dispatch
     from quotecontra.records import Article
     from quotecontra.runpaths import RunPaths
@@ -283,4 +322,4 @@ def test_stage_writes_quote_metrics(make_cfg, tmp_path, shared_dir, seed_gold):
     metrics = dispatch(cfg)
     assert metrics["quote.f1"] == 1.0 and metrics["seed.quote.f1"] == 1.0
     written = json.loads(paths.quote_metrics.read_text())
-    assert written["all"]["quote"]["tp"] == 18 and written["annotated_here"] == []
+    assert written["all"]["quote"]["tp"] == len(seed_raw) - _n_optional(seed_raw) and written["annotated_here"] == []
