@@ -36,14 +36,61 @@ def conf_dir() -> str:
     return str(shipped_conf_dir())
 
 
+ALL_DOC = "annotate -> pairs -> train -> evaluate -> export (nested MLflow runs)"
+
+
 def _usage() -> str:
     from quotecontra.stages import STAGES
 
     lines = ["usage: quotecontra <stage> [key=value ...] [--cfg job] [--multirun] [--help]", "", "stages:"]
-    lines.append(f"  {'all':<20} annotate -> pairs -> train -> evaluate -> export (nested MLflow runs)")
+    lines.append(f"  {'all':<20} {ALL_DOC}")
     lines += [f"  {n:<20} {s.doc}" for n, s in STAGES.items()]
     lines.append(f"  {'schema':<20} write the JSON Schemas of the records (schema_dir=DIR, default docs/schemas)")
     return "\n".join(lines)
+
+
+def stage_help(stage: str) -> str:
+    """What ``quotecontra <stage> --help`` prints above Hydra's help: the stage's description and every setting the
+    stage reads (its slice of the config, as in the stage graph), as ``quotecontra help`` shows them."""
+    from quotecontra import config_help
+    from quotecontra.run_meta import config_keys
+    from quotecontra.stages import STAGES
+
+    docs = [d for key in config_keys(stage) for d in config_help.describe(key)]
+    head = f"quotecontra {stage}: {ALL_DOC if stage == 'all' else STAGES[stage].doc}"
+    return f"{head}\n\n== Options ==\n{config_help.render(docs)}\n"
+
+
+def config_help_main(args: list[str]) -> int:
+    """``quotecontra help [GROUP | GROUP.KEY] [overrides]``: the settings with type, default and help; with
+    overrides (``experiment=smoke``, ``model=tiny_bert``) also the value that run would use."""
+    from hydra import compose, initialize_config_dir
+    from omegaconf import OmegaConf
+
+    from quotecontra import config_help
+
+    selectors = [a for a in args if "=" not in a and not a.startswith("-")]
+    overrides = [a for a in args if "=" in a]
+    if len(selectors) > 1:
+        print(f"quotecontra help: one GROUP or GROUP.KEY at a time, got {selectors}", file=sys.stderr)
+        return 2
+    if not selectors:
+        options = {g: sorted(p.stem for p in Path(conf_dir(), g).glob("*.yaml")) for g in config_help.groups()}
+        print(f"{_usage()}\n\n{config_help.overview(options)}")
+        return 0
+    register_configs()
+    try:
+        with initialize_config_dir(config_dir=conf_dir(), version_base="1.3"):
+            composed = OmegaConf.to_container(compose(config_name="config", overrides=overrides), resolve=False)
+    except Exception as exc:  # Hydra's and OmegaConf's errors name the bad override
+        print(f"quotecontra help: {exc}", file=sys.stderr)
+        return 2
+    try:
+        print(config_help.render(config_help.describe(selectors[0], composed)))  # type: ignore[arg-type]
+    except KeyError as exc:
+        print(f"quotecontra help: {exc.args[0]}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def dispatch(cfg: DictConfig) -> dict[str, float]:
@@ -91,9 +138,11 @@ def main(argv: list[str] | None = None) -> None:
     # above loads tqdm, transformers, datasets or mlflow.
     quiet_console()
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] in {"-h", "--help", "help"}:
+    if not argv or argv[0] in {"-h", "--help"}:
         print(_usage())
         return
+    if argv[0] == "help":
+        raise SystemExit(config_help_main(argv[1:]))
     stage, rest = argv[0], argv[1:]
     if stage == "schema":
         from quotecontra.records import dump_schemas
@@ -118,6 +167,8 @@ def main(argv: list[str] | None = None) -> None:
     user_overrides = [scrub_override(o) for o in user_overrides]
     sys.argv = [f"quotecontra {stage}", *flags, *overrides, *user_overrides]
     info_only = any(f in {"--cfg", "-c", "--info", "-i", "--help", "-h", "--hydra-help"} for f in flags)
+    if any(f in {"--help", "-h"} for f in flags):
+        print(stage_help(stage))
     if multirun and not info_only:
         _refuse(lambda: validate_sweep(conf_dir(), [*overrides, *user_overrides]))
 

@@ -58,9 +58,31 @@ def test_usage_lists_every_stage() -> None:
 
 
 def test_hydra_help_works_per_stage() -> None:
+    """`<stage> --help` shows the project's own help: the stage's description and the help text of the config
+    fields that stage reads (from the config dataclasses), and not those of other stages; then Hydra's help."""
+    import dataclasses
+
+    from quotecontra.config import PairsConfig, TrainConfig
+    from quotecontra.stages import STAGES
+
+    def help_of(cls: type, name: str) -> str:
+        return next(f.metadata["help"] for f in dataclasses.fields(cls) if f.name == name)
+
+    def flat(text: str) -> str:  # the help is wrapped to the terminal width
+        return " ".join(text.split())
+
     res = _cli("pairs", "--help")
-    assert res.returncode == 0
-    assert "== Config ==" in res.stdout or "Powered by Hydra" in res.stdout
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.startswith(f"quotecontra pairs: {STAGES['pairs'].doc}\n")
+    out = flat(res.stdout)
+    assert f"pairs.min_similarity: float = 0.2 {help_of(PairsConfig, 'min_similarity')}" in out
+    assert f"pairs.dedup: bool = true {help_of(PairsConfig, 'dedup')}" in out
+    assert flat(help_of(TrainConfig, "batch_size")) not in out  # train's fields belong to `train --help`
+    assert "min_similarity: 0.2" in res.stdout.split("== Config ==")[1]  # Hydra's part: the composed config
+    train = _cli("train", "--help")
+    assert train.returncode == 0, train.stderr
+    assert f"train.batch_size: int = 16 {help_of(TrainConfig, 'batch_size')}" in flat(train.stdout)
+    assert flat(help_of(PairsConfig, "min_similarity")) not in flat(train.stdout)
 
 
 def test_compose_matches_schema(make_cfg, tmp_path: Path) -> None:
