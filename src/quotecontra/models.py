@@ -232,23 +232,47 @@ def label_maps(labels: Sequence[str] = LABELS) -> tuple[dict[int, str], dict[str
     return dict(enumerate(labels)), {label: i for i, label in enumerate(labels)}
 
 
+def wordpiece_vocab(words: Sequence[str], vocab_size: int, specials: Sequence[str]) -> dict[str, int]:
+    """A WordPiece vocabulary chosen by frequency with ties broken by the piece itself, so equal input always gives
+    the same vocabulary.
+
+    Every character and its ``##`` continuation are in (no word is [UNK]); the rest of the budget goes to the most
+    frequent whole words, word starts and ``##`` word endings (each counted once per word occurrence). The
+    ``tokenizers`` WordPiece trainer is not used: it walks a hash map whose order changes from process to process
+    (huggingface/tokenizers#1794), so two runs got different vocabularies and different models.
+    """
+    from collections import Counter
+
+    counts = Counter(words)
+    alphabet = sorted({c for w in counts for c in w})
+    vocab = list(dict.fromkeys([*specials, *alphabet, *(f"##{c}" for c in alphabet)]))
+    scores: Counter[str] = Counter()
+    for word, n in counts.items():
+        scores[word] += n
+        for i in range(2, len(word)):
+            scores[word[:i]] += n  # a word start
+            scores[f"##{word[-i:]}"] += n  # a word ending
+    taken = set(vocab)
+    ranked = sorted((p for p in scores if p not in taken), key=lambda p: (-scores[p], p))
+    vocab += ranked[: max(0, vocab_size - len(vocab))]
+    return {piece: i for i, piece in enumerate(vocab)}
+
+
 def train_wordpiece(texts: Sequence[str], vocab_size: int, max_length: int) -> Any:
-    """A BERT-style WordPiece tokenizer trained on our own text: no download, deterministic for the same input."""
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
+    """A BERT-style WordPiece tokenizer built from our own text (no download); the same texts give the same
+    tokenizer in every process."""
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
     from transformers import PreTrainedTokenizerFast
 
-    tok = Tokenizer(models.WordPiece(unk_token=SPECIAL_TOKENS["unk_token"]))
-    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    specials = list(SPECIAL_TOKENS.values())
-    tok.train_from_iterator(
-        texts, trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=specials, show_progress=False)
-    )
-    cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+    normalizer, pre_tokenizer = normalizers.BertNormalizer(lowercase=True), pre_tokenizers.BertPreTokenizer()
+    words = [w for t in texts for w, _ in pre_tokenizer.pre_tokenize_str(normalizer.normalize_str(t))]
+    vocab = wordpiece_vocab(words, vocab_size, list(SPECIAL_TOKENS.values()))
+    tok = Tokenizer(models.WordPiece(vocab, unk_token=SPECIAL_TOKENS["unk_token"]))
+    tok.normalizer, tok.pre_tokenizer = normalizer, pre_tokenizer
     tok.post_processor = processors.TemplateProcessing(
         single="[CLS] $A [SEP]",
         pair="[CLS] $A [SEP] $B:1 [SEP]:1",
-        special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)],
+        special_tokens=[("[CLS]", vocab["[CLS]"]), ("[SEP]", vocab["[SEP]"])],
     )
     return PreTrainedTokenizerFast(tokenizer_object=tok, model_max_length=max_length, **SPECIAL_TOKENS)
 
