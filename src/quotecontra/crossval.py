@@ -4,7 +4,9 @@ The gold natural pairs that may train (split ``natural``) are cut into article-g
 is trained exactly as the train stage would (same config, synthetic and natural pairs of the fold's articles left
 out) and predicts the fold. The pooled out-of-fold predictions give macro-F1 and contradiction F1 with bootstrap
 intervals over articles; a temperature and a P(contradiction) threshold are fitted on them (cross-fitted for the
-reported figures, on all folds for ``calibration.json``, which the train stage copies into the model).
+reported figures, on all folds for ``calibration.json``, which the train stage copies into the model). Each held-out
+pair is also scored B -> A; ``symmetric`` holds the figures on the mean of both directions, which is how the report
+stage scores a pair.
 """
 
 from __future__ import annotations
@@ -64,6 +66,11 @@ def summarise(probs: np.ndarray, y: list[int], folds: list[int], groups: list[st
     return out
 
 
+def symmetric_mean(forward: np.ndarray, reversed_: np.ndarray) -> np.ndarray:
+    """P(label | A, B) and P(label | B, A) averaged, as the report stage scores a pair."""
+    return (forward + reversed_) / 2.0
+
+
 def plot_pr(curve: dict[str, list[float]], threshold: float, path: Path) -> Path:
     """Precision-recall of 'contradiction' on the out-of-fold natural pairs, with the chosen cut-off marked."""
     import matplotlib
@@ -118,6 +125,7 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
         nli_rows = load_sources(cfg.nli.sources, Path(cfg.data.shared_dir), int(cfg.nli.max_pairs), seed)
     texts = corpus_texts(paths.articles) if cfg.model.kind == "tiny_bert" else []
     probs = np.zeros((len(natural), len(LABELS)), dtype=np.float64)
+    probs_reversed = np.zeros_like(probs)
     per_fold = []
     for f in range(k):
         idx = [i for i, ff in enumerate(folds) if ff == f]
@@ -125,15 +133,20 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
         set_seed(seed)
         clf, m = train_model(fcfg, pairs, nli_rows, texts, tracker, paths.checkpoints / "crossval", held, f"fold{f}")
         set_inference_precision(clf, cfg.train.bf16)
-        p = clf.predict_proba([natural[i]["premise"] for i in idx], [natural[i]["hypothesis"] for i in idx])
+        premises, hypotheses = [natural[i]["premise"] for i in idx], [natural[i]["hypothesis"] for i in idx]
         order = [list(clf.labels).index(lab) for lab in LABELS]  # columns in LABELS order
-        probs[idx] = p[:, order]
+        probs[idx] = clf.predict_proba(premises, hypotheses)[:, order]
+        # B -> A as well, in its own call so the A -> B figures do not depend on it (batches pad differently).
+        probs_reversed[idx] = clf.predict_proba(hypotheses, premises)[:, order]
         y_f = [LABELS.index(natural[i]["label"]) for i in idx]
         s = calibrate.scores(y_f, probs[idx].argmax(axis=1).tolist())
         per_fold.append({"fold": f, "n": len(idx), "articles": sorted(held), **s, "n_train": m.get("n_train", 0.0)})
         log.info("crossval fold %d/%d: n=%d macro-F1 %.3f", f + 1, k, len(idx), s["macro_f1"])
     y = [LABELS.index(r["label"]) for r in natural]
     report = summarise(probs, y, folds, groups, seed)
+    # What the report stage shows a user: the mean of both directions (contradiction is symmetric, a model is not).
+    symmetric = summarise(symmetric_mean(probs, probs_reversed), y, folds, groups, seed)
+    report["symmetric"] = {k: symmetric[k] for k in ("argmax", "decision", "ece_before", "ece_after")}
     report["per_fold"] = per_fold
     temperature = calibrate.fit_temperature(probs, y)
     calibrated = calibrate.apply_temperature(probs, temperature)
@@ -153,7 +166,7 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
     calibration_path(cfg).write_text(json.dumps(calibration, indent=2) + "\n", encoding="utf-8")
     oof = paths.root / "crossval_predictions.jsonl"
     with oof.open("w", encoding="utf-8") as fh:
-        for r, f, p in zip(natural, folds, probs, strict=True):
+        for r, f, p, q in zip(natural, folds, probs, probs_reversed, strict=True):
             fh.write(
                 json.dumps(
                     {
@@ -161,12 +174,14 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
                         "fold": f,
                         "label": r["label"],
                         "probs": dict(zip(LABELS, p.round(4).tolist(), strict=True)),
+                        "probs_reversed": dict(zip(LABELS, q.round(4).tolist(), strict=True)),
                     }
                 )
                 + "\n"
             )
     plot = plot_pr(curve, threshold, paths.plots / "pr_natural_crossval.png")
     th, am = report["decision"], report["argmax"]
+    sym_am, sym_th = report["symmetric"]["argmax"], report["symmetric"]["decision"]
     metrics = {
         "n": float(len(y)),
         "macro_f1": am["macro_f1"]["value"],
@@ -179,6 +194,10 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
         "ece_after": report["ece_after"],
         "temperature": temperature,
         "threshold": threshold,
+        "symmetric.macro_f1": sym_am["macro_f1"]["value"],
+        "symmetric.contradiction_f1": sym_am["contradiction_f1"]["value"],
+        "symmetric.decision.macro_f1": sym_th["macro_f1"]["value"],
+        "symmetric.decision.contradiction_f1": sym_th["contradiction_f1"]["value"],
     }
 
     def fmt(d: dict[str, Any], key: str) -> str:
@@ -190,6 +209,8 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
         f"argmax:      macro-F1 {fmt(am, 'macro_f1')}, contradiction F1 {fmt(am, 'contradiction_f1')}",
         f"decision:    macro-F1 {fmt(th, 'macro_f1')}, contradiction F1 {fmt(th, 'contradiction_f1')} "
         f"(P {th['contradiction_precision']['value']:.3f}, R {th['contradiction_recall']['value']:.3f})",
+        f"both directions averaged: argmax macro-F1 {fmt(sym_am, 'macro_f1')}, decision macro-F1 "
+        f"{fmt(sym_th, 'macro_f1')}, contradiction F1 {fmt(sym_th, 'contradiction_f1')}",
         f"temperature {temperature:.2f}, threshold {threshold:.2f}, entailment offset {offset:+.2f} (best contradiction-F1 "
         f"threshold {calibration['max_f1_threshold']:.2f}); ECE {report['ece_before']:.3f} -> "
         f"{report['ece_after']:.3f} (cross-fitted)",

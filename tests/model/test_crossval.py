@@ -134,6 +134,44 @@ def test_crossval_scores_every_trainable_pair_out_of_fold(make_cfg, run_dir: Pat
     assert any("95% bootstrap CI" in line for line in res.summary)
 
 
+class _OneSided:
+    """A stand-in fold model that leans to contradiction A -> B and to neutral B -> A (it knows the premises)."""
+
+    labels = ("contradiction", "entailment", "neutral")
+    calibration = None
+
+    def __init__(self, premises: set[str]) -> None:
+        self.premises = premises
+
+    def predict_proba(self, premises, hypotheses, batch_size=64, progress=False):
+        import numpy as np
+
+        return np.array([[0.6, 0.3, 0.1] if p in self.premises else [0.0, 0.1, 0.9] for p in premises])
+
+
+def test_crossval_also_scores_both_directions_averaged(make_cfg, run_dir: Path, monkeypatch):
+    """A -> B figures from one direction; ``symmetric`` from the mean of A -> B and B -> A, as the report scores."""
+    from quotecontra import calibrate
+    from quotecontra.records import LABELS
+
+    rows = [r for r in natural_rows() if r["split"] == "natural"]
+    stub = _OneSided({r["premise"] for r in rows})
+    monkeypatch.setattr(train, "train_model", lambda *a, **k: (stub, {"n_train": 1.0}))
+    res = crossval.run(make_cfg("model=tfidf", "crossval.folds=2", run_dir=run_dir, smoke=False), Tracker())
+    report = json.loads((run_dir / "crossval.json").read_text())
+    preds = [json.loads(x) for x in (run_dir / "crossval_predictions.jsonl").read_text().splitlines()]
+    y = [LABELS.index(p["label"]) for p in preds]
+    # mean of (0.6, 0.3, 0.1) and (0.0, 0.1, 0.9) is (0.3, 0.2, 0.5): neutral, where one direction said contradiction
+    one_way = calibrate.scores(y, [LABELS.index("contradiction")] * len(y))["macro_f1"]
+    both_ways = calibrate.scores(y, [LABELS.index("neutral")] * len(y))["macro_f1"]
+    assert one_way != both_ways
+    assert report["argmax"]["macro_f1"]["value"] == pytest.approx(one_way)
+    assert report["symmetric"]["argmax"]["macro_f1"]["value"] == pytest.approx(both_ways)
+    assert res.metrics["symmetric.macro_f1"] == pytest.approx(both_ways)
+    assert {tuple(p["probs_reversed"].values()) for p in preds} == {(0.0, 0.1, 0.9)}
+    assert any("both directions averaged" in line for line in res.summary)
+
+
 def test_crossval_needs_two_articles(make_cfg, run_dir: Path):
     import datasets
 
