@@ -108,11 +108,6 @@ def test_data_outputs_equal_an_uninterrupted_run(reference_and_killed) -> None:
     assert data and {k: got.get(k) for k in data} == {k: expected[k] for k in data}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known defect (issue 13, open): crossval/train killed mid-run and rerun give other fold models "
-    "(crossval_predictions, calibration and metrics differ), although annotate and pairs outputs are identical",
-)
 def test_model_outputs_equal_an_uninterrupted_run(reference_and_killed) -> None:
     expected, got = reference_and_killed
     model = [k for k in expected if not k.startswith(DATA)]
