@@ -5,35 +5,29 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import random
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from omegaconf import DictConfig, OmegaConf
-from tqdm.auto import tqdm
 
 from quotecontra.pairs.annotation_merge import batch_table, label_candidates, merge_natural, regroup, replace_quotes
 from quotecontra.pairs.annotations import AnnotationBatch
 from quotecontra.pairs.claim_build import build_claims
 from quotecontra.pairs.claims import Claim
-from quotecontra.pairs.edits import negate, render
-from quotecontra.pairs.families import ClaimContext, family_pairs
 from quotecontra.pairs.natural import (
     CandidateOptions,
     GoldArticle,
     candidate_pairs,
-    canonical_target,
     encode,
     gold_files,
     gold_pairs,
     load_gold,
 )
-from quotecontra.pairs.perturb import PerturbOptions, SynPair, has_negation, other_claim_pairs, speaker_swap, synthesize
+from quotecontra.pairs.perturb import PerturbOptions, has_negation
 from quotecontra.pairs.split import (
     SPLITS,
     adversarial_filter,
@@ -43,6 +37,7 @@ from quotecontra.pairs.split import (
     label_counts,
     pair_key,
 )
+from quotecontra.pairs.synthetic import SyntheticOptions, synthetic_pairs
 from quotecontra.records import LABELS, Article, Pair, Quote
 
 if TYPE_CHECKING:
@@ -76,82 +71,6 @@ class PairsResult:
     skips: Counter[str] = field(default_factory=Counter)
     warnings: list[str] = field(default_factory=list)
     encoder: str = "tfidf"
-
-
-def _pair_id(p: SynPair) -> str:
-    return "syn:" + hashlib.sha1(f"{p.premise}|{p.hypothesis}|{p.label}|{p.origin}".encode()).hexdigest()[:14]
-
-
-def _to_pair(p: SynPair, claim: Claim, other: Claim | None = None) -> Pair:
-    other = other or claim
-    prem, hyp = (claim, other) if p.edited_side == "hypothesis" or other is claim else (other, claim)
-    return Pair(
-        id=_pair_id(p),
-        premise=p.premise,
-        hypothesis=p.hypothesis,
-        label=p.label,
-        origin=p.origin,
-        premise_quote_id=prem.quote_id,
-        hypothesis_quote_id=hyp.quote_id,
-        article_ids=[claim.article_id],
-        group=claim.article_id,
-        target=claim.target,
-        edited_side=cast(
-            "Literal['premise', 'hypothesis'] | None",
-            p.edited_side if p.edited_side in {"premise", "hypothesis"} else None,
-        ),
-    )
-
-
-def synthetic_pairs(
-    claims: Sequence[Claim], docs: Sequence[Any], opts: PairsOptions, exclude_quote_pairs: set[frozenset[str | None]]
-) -> tuple[list[Pair], Counter[str], Counter[str]]:
-    """All synthetic pairs of all claims (before dedup/balance), skip reasons, and counts per origin."""
-    skips: Counter[str] = Counter()
-    made: Counter[str] = Counter()
-    out: list[Pair] = []
-    by_article_target: dict[tuple[str, str | None], list[int]] = defaultdict(list)
-    speakers: dict[str, set[str]] = defaultdict(set)
-    for i, c in enumerate(claims):
-        by_article_target[(c.article_id, canonical_target(c.target))].append(i)
-        if c.speaker:
-            speakers[c.article_id].add(c.speaker)
-    want = set(opts.perturb.origins)
-    for i, (claim, doc) in enumerate(tqdm(list(zip(claims, docs, strict=True)), desc="synthetic pairs", leave=False)):
-        rng = random.Random(f"{opts.seed}:{claim.quote_id}")
-        syn, reason = synthesize(doc, opts.perturb, rng)
-        if reason:
-            skips[f"claim {reason}"] += 1
-        pairs = [_to_pair(p, claim) for p in syn]
-        if "other_claim" in want and claim.target:
-            mates = [
-                claims[j]
-                for j in by_article_target[(claim.article_id, canonical_target(claim.target))]
-                if j != i and frozenset({claim.quote_id, claims[j].quote_id}) not in exclude_quote_pairs
-            ]
-            texts = {m.claim: m for m in mates}
-            for p in other_claim_pairs(claim.claim, sorted(texts), rng, k=opts.max_other_claims):
-                pairs.append(_to_pair(p, claim, texts[p.hypothesis if p.premise == claim.claim else p.premise]))
-        others = sorted(speakers[claim.article_id] - {claim.speaker or ""})
-        if "speaker_swap" in want and claim.speaker and others and not reason:
-            sents = list(doc.sents)
-            neg_ops = negate(doc, sents[0].root) if len(sents) == 1 else None
-            negated = render(doc, neg_ops) if neg_ops is not None else None
-            for p in speaker_swap(claim.claim, claim.speaker, rng.choice(others), negated):
-                pairs.append(_to_pair(p, claim))
-        mate_ids = [
-            j
-            for j in (by_article_target[(claim.article_id, canonical_target(claim.target))] if claim.target else [])
-            if j != i and frozenset({claim.quote_id, claims[j].quote_id}) not in exclude_quote_pairs
-        ]
-        deniers = tuple(others) or ((claim.speaker,) if claim.speaker else ())
-        ctx = ClaimContext(deniers, tuple((j, docs[j]) for j in mate_ids))
-        fam_rng = random.Random(f"{opts.seed}:{claim.quote_id}:families")  # the older families' draws stay as they were
-        for p, j in family_pairs(doc, ctx, opts.perturb, fam_rng):
-            pairs.append(_to_pair(p, claim, claims[j] if j is not None else None))
-        made.update(p.origin for p in pairs)
-        out.extend(pairs)
-    return out, skips, made
 
 
 def artifact_stats(splits: dict[str, list[Pair]]) -> dict[str, Any]:
@@ -222,7 +141,8 @@ def build_dataset(
     natural_keys = {pair_key(p.premise, p.hypothesis) for p in natural}
 
     docs = list(nlp.pipe((c.claim for c in claims), batch_size=64))
-    raw, syn_skips, made = synthetic_pairs(claims, docs, opts, exclude_quote_pairs)
+    syn_opts = SyntheticOptions(opts.perturb, opts.max_other_claims, opts.seed)
+    raw, syn_skips, made = synthetic_pairs(claims, docs, syn_opts, exclude_quote_pairs)
     skips.update(syn_skips)
     pairs, n_dup = dedup(raw, exclude=natural_keys) if opts.dedup else (raw, 0)
 

@@ -6,6 +6,7 @@ as a Claim or as a skip reason; parsing is batched (articles once, contents once
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -18,6 +19,8 @@ from quotecontra.records import Article, Quote
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc
+
+log = logging.getLogger(__name__)
 
 _MAX_CONTEXT_DEPENDENT = 6  # "I can't promise that.": a bare verb and a demonstrative say nothing on their own
 
@@ -65,18 +68,32 @@ class ClaimBuilder:
         drafts: list[_Draft] = []
         for q in quotes:
             art = articles.get(q.article_id)
-            raw = self._raw(q, art)
-            content = clean_content(raw)
+            try:
+                raw = self._raw(q, art)
+                content = clean_content(raw)
+            except Exception as exc:  # one record's bug must not cost the others their claims
+                why[q.id] = failed(q, exc)
+                continue
             if not re.search(r"\w", content):
                 why[q.id] = "empty content"
                 continue
             drafts.append(_Draft(q, art, raw, content))
         self._parse(drafts)
-        redo = [d for d in drafts if self._repair(d, refs.get(d.q.article_id))]
+        redo, kept = [], []
+        for d in drafts:
+            try:
+                if self._repair(d, refs.get(d.q.article_id)):
+                    redo.append(d)
+                kept.append(d)
+            except Exception as exc:
+                why[d.q.id] = failed(d.q, exc)
         self._parse(redo)
         claims: list[Claim] = []
-        for d in drafts:
-            out = self._finish(d, refs.get(d.q.article_id))
+        for d in kept:
+            try:
+                out = self._finish(d, refs.get(d.q.article_id))
+            except Exception as exc:
+                out = failed(d.q, exc)
             if isinstance(out, str):
                 why[d.q.id] = out
             else:
@@ -191,6 +208,12 @@ class ClaimBuilder:
             article_id=q.article_id,
             resolved=done + d.notes,
         )
+
+
+def failed(q: Quote, exc: Exception) -> str:
+    """The skip reason of a record whose claim raised (logged with its id, counted by reason)."""
+    log.warning("claim of %s skipped: %s: %s", q.id, type(exc).__name__, exc)
+    return f"error: {type(exc).__name__}"
 
 
 def build_claims(
