@@ -47,6 +47,9 @@ def test_predict_file_skips_bad_lines(make_cfg, run_dir: Path, tmp_path: Path) -
         json.dumps({"id": "a", "premise": "The plant is open.", "hypothesis": "The plant is closed."}),
         "not json",
         "{}",
+        json.dumps({"id": "n", "premise": 42, "hypothesis": "The plant is closed."}),
+        json.dumps({"id": "l", "premise": ["a", "list"], "hypothesis": "The plant is closed."}),
+        json.dumps(["premise", "hypothesis"]),
     ]
     src.write_text("\n".join(lines) + "\n")
     cfg = make_cfg(f"predict.file={src}", f"predict.model={run_dir}", run_dir=run_dir)
@@ -55,6 +58,7 @@ def test_predict_file_skips_bad_lines(make_cfg, run_dir: Path, tmp_path: Path) -
     assert res.metrics["n"] == 1 and len(out) == 1
     assert out[0]["id"] == "a" and out[0]["predicted"] == "contradiction"
     assert sum(out[0]["probs"].values()) == pytest.approx(1.0, abs=1e-3)
+    assert not list(run_dir.glob(".predictions.jsonl.*"))  # no temp file left beside the output
 
 
 def test_predict_two_strings(make_cfg, run_dir: Path) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 from omegaconf import DictConfig
 
 from quotecontra.models import Classifier, load_classifier, set_inference_precision
+from quotecontra.runpaths import temp_path
 from quotecontra.stage_result import StageResult
 from quotecontra.tracking import Tracker, setup_mlflow
 
@@ -82,13 +83,10 @@ def read_pairs(path: Path) -> Iterator[dict[str, Any]]:
                 rec = json.loads(line)
             except json.JSONDecodeError:
                 rec = None
-            if (
-                not isinstance(rec, dict)
-                or not str(rec.get("premise", "")).strip()
-                or not str(rec.get("hypothesis", "")).strip()
-            ):
-                skipped += 1
-                log.warning("%s:%d: no premise/hypothesis, skipped", path, lineno)
+            texts = [rec.get(k) for k in ("premise", "hypothesis")] if isinstance(rec, dict) else [None]
+            if not all(isinstance(t, str) and t.strip() for t in texts):
+                skipped += 1  # not an object, or a text missing, empty or not a string (a number would break a batch)
+                log.warning("%s:%d: no premise/hypothesis strings, skipped", path, lineno)
                 continue
             yield rec
     if skipped:
@@ -126,9 +124,14 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
     labelled = label_pairs(clf, records, int(cfg.train.eval_batch_size))
     out = Path(pcfg.output)
     out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w", encoding="utf-8") as fh:
-        for rec in labelled:
-            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    tmp = temp_path(out)  # renamed over the output at the end: a killed run leaves the old file or the new one
+    try:
+        with tmp.open("w", encoding="utf-8") as fh:
+            for rec in labelled:
+                fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        tmp.replace(out)
+    finally:
+        tmp.unlink(missing_ok=True)
     counts = Counter(r["predicted"] for r in labelled)
     summary = [f"{len(labelled)} pairs labelled with {pcfg.model}: {dict(counts)}"]
     if len(labelled) == 1:
