@@ -155,7 +155,7 @@ def test_list_inputs_follows_the_local_reader_order(tmp_path: Path) -> None:
 def test_read_shard_makes_the_local_readers_articles_and_skips(tmp_path: Path) -> None:
     from quotecontra.readers import ReaderOptions, ReadReport, iter_articles
     from quotecontra.records import Article
-    from quotecontra.scale import read_shard
+    from quotecontra.scale.inputs import read_shard
 
     text = "The minister said on Monday that the budget would be balanced by the end of the year."
     lines = [json.dumps({"id": "a", "text": text}), "{bad", "", json.dumps({"text": text, "src": "wire"}), "[1]"]
@@ -175,7 +175,7 @@ def test_read_shard_makes_the_local_readers_articles_and_skips(tmp_path: Path) -
 def test_shard_writer_rolls_over_and_keeps_the_schema(tmp_path: Path) -> None:
     import pyarrow.parquet as pq
 
-    from quotecontra.scale import ShardWriter, quote_schema
+    from quotecontra.scale.annotate import ShardWriter, quote_schema
 
     rows = [
         {"id": f"a:{i}-{i + 5}", "article_id": "a", "text": "hello there", "type": "direct", "speaker": None,
