@@ -3,7 +3,7 @@
 The schema's types catch a misspelt key or a word where a number belongs; they do not catch ``data.format=json``
 or ``annotate.batch_size=0``, which would otherwise run with a silently wrong reading of the setting or fail deep
 inside a stage. Choices and bounds are declared once, in each field's metadata in :mod:`quotecontra.config`
-(``_help(..., choices=..., min=...)``); :func:`validate` walks the dataclasses, so a new field with checks is
+(``config_fields.setting(..., choices=..., min=...)``); :func:`validate` walks the dataclasses, so a new field with checks is
 enforced without touching this module.
 """
 
