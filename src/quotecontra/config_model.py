@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from quotecontra.config_fields import setting as _help
+from quotecontra.nli_sets import DEFAULT_EVAL_SETS, DEFAULT_TRAIN_SETS
 
 
 @dataclass
@@ -56,25 +57,11 @@ class NliBaseConfig:
     )
     sets: list[str] = _help(
         "Training-allowed NLI sets under data.shared_dir/nli (quotecontra.nli_sets.REGISTRY names).",
-        [
-            "mnli",
-            "snli",
-            "anli",
-            "sick",
-            "news_nli",
-            "claimdiff",
-            "emergent",
-            "fnc1",
-            "cad",
-            "climate_fever",
-            "healthver",
-            "perspectrum",
-            "ibm_claim_stance",
-        ],
+        list(DEFAULT_TRAIN_SETS),
     )
     eval_sets: list[str] = _help(
         "Sets whose evaluation files score the base (never trained on).",
-        ["mnli", "snli", "anli", "sick", "news_nli", "cad", "healthver", "perspectrum", "breaking_nli"],
+        list(DEFAULT_EVAL_SETS),
     )
     max_per_set: int = _help("At most this many training pairs from one set (labels as even as the set allows).", 5000)
     max_pairs: int = _help("Cap on the balanced union (0: no cap).", 40000)
