@@ -37,8 +37,11 @@ wheel: $(STAMP) ## Build the wheel into dist/ (configs and sample corpus inside;
 run: $(STAMP) ## Run the whole pipeline on the bundled sample corpus (runs/default, mlflow.db)
 	$(BIN)/quotecontra all
 
-test: $(STAMP) ## Fast test tiers (unit, data, model, end-to-end smoke); slow ones are skipped
-	$(BIN)/pytest -m "not slow" -q
+test: $(STAMP) ## Fast test tiers (unit, data, model, reliability, end-to-end smoke); slow and integration ones are skipped
+	$(BIN)/pytest -m "not slow and not integration" -q
+
+test-integration: $(STAMP) ## Tests against a real Ray cluster and MLflow server (CI runs them after make test)
+	$(BIN)/pytest -m "integration and not slow" -q
 
 test-all: $(STAMP) ## Every test, slow ones included (real Label Studio, full training)
 	$(BIN)/pytest -q
@@ -72,4 +75,4 @@ mlflow-ui: $(STAMP) ## Open the MLflow UI on the local store (http://127.0.0.1:5
 clean: ## Remove run outputs (keeps .venv and mlflow.db)
 	rm -rf runs outputs multirun .pytest_cache
 
-.PHONY: help install constraints wheel run test test-all lint typecheck format bench reproduce baselines schema mlflow-ui clean
+.PHONY: help install constraints wheel run test test-integration test-all lint typecheck format bench reproduce baselines schema mlflow-ui clean

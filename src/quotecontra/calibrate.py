@@ -249,3 +249,19 @@ def calibrated(probs: np.ndarray, labels: Sequence[str], cal: dict | None) -> tu
     back = np.zeros_like(p)
     back[:, order] = p
     return back, pred
+
+
+def symmetric(
+    forward: np.ndarray, reversed_: np.ndarray, labels: Sequence[str], cal: dict | None
+) -> tuple[np.ndarray, list[str]]:
+    """A pair scored both ways: each direction calibrated (temperature), the two averaged, then the decision rule
+    (threshold, entailment offset) applied to the mean, so A->B and B->A always get one label.
+
+    The one definition of the report stage's scores and of crossval's ``symmetric`` figures.
+    """
+    n = len(forward)
+    scale = None if cal is None else {"temperature": float(cal.get("temperature", 1.0))}
+    both, _ = calibrated(np.concatenate([forward, reversed_]), labels, scale)
+    mean = (both[:n] + both[n:]) / 2.0
+    _, pred = calibrated(mean, labels, None if cal is None else {**cal, "temperature": 1.0})
+    return mean, pred

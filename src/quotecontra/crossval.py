@@ -66,9 +66,31 @@ def summarise(probs: np.ndarray, y: list[int], folds: list[int], groups: list[st
     return out
 
 
-def symmetric_mean(forward: np.ndarray, reversed_: np.ndarray) -> np.ndarray:
-    """P(label | A, B) and P(label | B, A) averaged, as the report stage scores a pair."""
-    return (forward + reversed_) / 2.0
+def summarise_symmetric(
+    probs: np.ndarray, reversed_: np.ndarray, y: list[int], folds: list[int], groups: list[str], seed: int
+) -> dict[str, Any]:
+    """Out-of-fold scores of both directions averaged, exactly as the report stage scores a pair
+    (:func:`calibrate.symmetric`): argmax of the raw mean, and the decision with each fold's temperature, threshold
+    and entailment offset cross-fitted on the other folds' A -> B probabilities (what the shipped model carries)."""
+    cross = calibrate.cross_fit(probs, y, folds)
+    raw, _ = calibrate.symmetric(probs, reversed_, LABELS, None)
+    scaled = np.zeros_like(probs)
+    decision = np.zeros(len(y), dtype=int)
+    f_arr = np.asarray(folds)
+    for i, f in enumerate(sorted(set(folds))):
+        idx = f_arr == f
+        cal = {"temperature": cross.temperatures[i], "threshold": cross.thresholds[i]}
+        cal["entailment_offset"] = cross.offsets[i]
+        scaled[idx], labels = calibrate.symmetric(probs[idx], reversed_[idx], LABELS, cal)
+        decision[idx] = [LABELS.index(lab) for lab in labels]
+    out: dict[str, Any] = {}
+    for name, pred in (("argmax", raw.argmax(axis=1)), ("decision", decision)):
+        s = calibrate.scores(y, pred.tolist())
+        ci = calibrate.bootstrap_ci(y, pred.tolist(), groups, seed=seed)
+        out[name] = {k: {"value": v, "ci95": list(ci[k])} for k, v in s.items()}
+    out["ece_before"] = calibrate.ece(raw, y)
+    out["ece_after"] = calibrate.ece(scaled, y)
+    return out
 
 
 def plot_pr(curve: dict[str, list[float]], threshold: float, path: Path) -> Path:
@@ -145,8 +167,7 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
     y = [LABELS.index(r["label"]) for r in natural]
     report = summarise(probs, y, folds, groups, seed)
     # What the report stage shows a user: the mean of both directions (contradiction is symmetric, a model is not).
-    symmetric = summarise(symmetric_mean(probs, probs_reversed), y, folds, groups, seed)
-    report["symmetric"] = {k: symmetric[k] for k in ("argmax", "decision", "ece_before", "ece_after")}
+    report["symmetric"] = summarise_symmetric(probs, probs_reversed, y, folds, groups, seed)
     report["per_fold"] = per_fold
     temperature = calibrate.fit_temperature(probs, y)
     calibrated = calibrate.apply_temperature(probs, temperature)

@@ -91,7 +91,7 @@ def locate(article: Article, quotes: Sequence[object]) -> tuple[list[Attribution
 
 def located_gold(paths: Sequence[Path]) -> tuple[list[GoldDoc], int]:
     """Gold files (files or folders) as training docs, heldout files excluded; returns docs and quotes missed."""
-    from quotecontra.quote_gold import load_gold
+    from quotecontra.gold import load_gold
 
     docs: list[GoldDoc] = []
     missed = 0

@@ -18,7 +18,7 @@ from typing import Any
 from omegaconf import DictConfig
 
 from quotecontra.models import Classifier, load_classifier, set_inference_precision
-from quotecontra.runpaths import temp_path
+from quotecontra.runpaths import replacing
 from quotecontra.stage_result import StageResult
 from quotecontra.tracking import Tracker, setup_mlflow
 
@@ -123,15 +123,9 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
     clf = set_inference_precision(load_model(str(pcfg.model), cfg), cfg.train.bf16)
     labelled = label_pairs(clf, records, int(cfg.train.eval_batch_size))
     out = Path(pcfg.output)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_path(out)  # renamed over the output at the end: a killed run leaves the old file or the new one
-    try:
-        with tmp.open("w", encoding="utf-8") as fh:
-            for rec in labelled:
-                fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
-        tmp.replace(out)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with replacing(out) as tmp, tmp.open("w", encoding="utf-8") as fh:  # a killed run leaves the old file or the new
+        for rec in labelled:
+            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
     counts = Counter(r["predicted"] for r in labelled)
     summary = [f"{len(labelled)} pairs labelled with {pcfg.model}: {dict(counts)}"]
     if len(labelled) == 1:

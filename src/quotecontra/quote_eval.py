@@ -26,6 +26,13 @@ import numpy as np
 from omegaconf import DictConfig
 from scipy.optimize import linear_sum_assignment
 
+from quotecontra.gold import (  # re-exported: gold files as the scorer reads them
+    QUOTE_TYPES,
+    GoldArticle,
+    GoldQuote,
+    load_gold,
+    parse_gold,
+)
 from quotecontra.polnear_eval import (  # re-exported: the PolNeAR half of quote evaluation
     POLNEAR_DEFINITION,
     evaluate_polnear,
@@ -36,13 +43,6 @@ from quotecontra.polnear_eval import (  # re-exported: the PolNeAR half of quote
     score_polnear,
     tokens_in,
     word_spans,
-)
-from quotecontra.quote_gold import (  # re-exported: gold files as the scorer reads them
-    QUOTE_TYPES,
-    GoldArticle,
-    GoldQuote,
-    load_gold,
-    parse_gold,
 )
 from quotecontra.readers import ReadReport
 from quotecontra.records import Quote

@@ -105,20 +105,14 @@ def write_jsonl(path: Path, records: Iterable[BaseModel]) -> int:
 
     Through a temp file unique to this process (two runs never share one), renamed over ``path`` at the end.
     """
-    from quotecontra.runpaths import temp_path
+    from quotecontra.runpaths import replacing
 
-    path.parent.mkdir(parents=True, exist_ok=True)
     n = 0
-    tmp = temp_path(path)
-    try:
-        with tmp.open("w", encoding="utf-8") as fh:
-            for rec in records:
-                rec = type(rec).model_validate(rec.model_dump())
-                fh.write(rec.model_dump_json() + "\n")
-                n += 1
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with replacing(path) as tmp, tmp.open("w", encoding="utf-8") as fh:
+        for rec in records:
+            rec = type(rec).model_validate(rec.model_dump())
+            fh.write(rec.model_dump_json() + "\n")
+            n += 1
     return n
 
 

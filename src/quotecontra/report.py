@@ -60,20 +60,14 @@ def symmetric_proba(
 ) -> tuple[np.ndarray, list[str]]:
     """Mean of the calibrated A->B and B->A distributions (one predict_proba call), and the labels decided on it.
 
-    Each direction gets the model's temperature (``Classifier.decide``) before the average; the threshold is then
-    applied to the symmetric probability, so both directions of a pair always get one label.
+    Each direction gets the model's temperature before the average; the decision rule (threshold, entailment
+    offset) is then applied to the symmetric probability (:func:`quotecontra.calibrate.symmetric`).
     """
-    from quotecontra.calibrate import calibrated
+    from quotecontra.calibrate import symmetric
 
     n = len(premises)
     both = clf.predict_proba([*premises, *hypotheses], [*hypotheses, *premises], batch_size, progress=n > 128)
-    scaled, _ = clf.decide(both)
-    mean = (scaled[:n] + scaled[n:]) / 2.0
-    threshold = (clf.calibration or {}).get("threshold")
-    _, labels = calibrated(
-        mean, clf.labels, {"temperature": 1.0, "threshold": threshold} if threshold is not None else None
-    )
-    return mean, labels
+    return symmetric(both[:n], both[n:], clf.labels, clf.calibration)
 
 
 # --- rows ---------------------------------------------------------------------------------------------------------

@@ -109,6 +109,20 @@ def temp_path(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
 
 
+@contextlib.contextmanager
+def replacing(path: Path) -> Iterator[Path]:
+    """Write ``path`` atomically: the block writes the temp path it is given, renamed over ``path`` when the block
+    ends and removed when it raises, so a killed or failed write leaves the old file or the new one, never half."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_path(path)
+    try:
+        yield tmp
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 class RunLockedError(RuntimeError):
     """Another live run holds the run dir."""
 

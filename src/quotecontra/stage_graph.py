@@ -24,6 +24,21 @@ from quotecontra.tracking import Tracker, file_digest
 
 PIPELINE_VERSION = "1"
 
+# Settings that never change what a stage writes: where and whether it runs, logging and execution resources. Every
+# stage may read them; they are in no signature.
+RUN_KEYS = (
+    "run_dir",
+    "stage",
+    "force",
+    "allow_empty",
+    "mlflow",
+    "ray",
+    "train.torch_threads",
+    "train.resume",
+    "train.logging_steps",
+)
+_ABSENT = object()
+
 
 @dataclass(frozen=True)
 class StageSpec:
@@ -250,6 +265,32 @@ def signature(spec: StageSpec, cfg: DictConfig) -> str | None:
     if isinstance(spec.target, str):  # the stage's own code: editing a module it runs reruns it
         parts["code"] = code_digest(spec.target.split(":")[0])
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:20]
+
+
+def config_slice(spec: StageSpec, cfg: DictConfig) -> DictConfig:
+    """What a signed stage is given: its declared config_keys and the RUN_KEYS, interpolations resolved.
+
+    The slice is in struct mode, so a stage reading a key it did not declare fails at once naming it
+    (``Key 'epochs' is not in struct ... full_key: train.epochs``) instead of going stale when the key changes. A
+    stage without inputs has no signature, always runs, and gets the whole config.
+    """
+    if not spec.inputs(cfg):
+        return cfg
+    full = cfg.copy()
+    OmegaConf.resolve(full)
+    out = OmegaConf.create({})
+    for key in (*RUN_KEYS, *spec.config_keys):
+        node = OmegaConf.select(full, key, default=_ABSENT)
+        if node is _ABSENT:
+            continue
+        parent, _, leaf = key.rpartition(".")
+        holder = OmegaConf.select(out, parent) if parent else out
+        if holder is None:
+            OmegaConf.update(out, parent, {}, force_add=True)
+            holder = OmegaConf.select(out, parent)
+        holder[leaf] = node
+    OmegaConf.set_struct(out, True)
+    return out
 
 
 def record_path(spec: StageSpec, cfg: DictConfig) -> Path:

@@ -24,7 +24,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from quotecontra.runpaths import RunPaths, temp_path
+from quotecontra.runpaths import RunPaths, replacing, temp_path
 from quotecontra.tracking import file_digest
 
 log = logging.getLogger(__name__)
@@ -71,10 +71,8 @@ def read_record(path: Path) -> dict[str, Any]:
 
 def write_record(path: Path, data: dict[str, Any]) -> None:
     """Atomically (temp file + rename): a killed write leaves the old record or the new one, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_path(path)
-    tmp.write_text(json.dumps({"version": RECORD_VERSION, **data}, indent=2, default=str), encoding="utf-8")
-    tmp.replace(path)
+    with replacing(path) as tmp:
+        tmp.write_text(json.dumps({"version": RECORD_VERSION, **data}, indent=2, default=str), encoding="utf-8")
 
 
 def mark_started(path: Path, signature: str) -> None:

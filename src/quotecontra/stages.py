@@ -18,7 +18,7 @@ from omegaconf import DictConfig
 
 from quotecontra.run_meta import stage_run
 from quotecontra.runpaths import locked
-from quotecontra.stage_graph import PIPELINE_VERSION, STAGES, StageSpec, record_path, signature
+from quotecontra.stage_graph import PIPELINE_VERSION, STAGES, StageSpec, config_slice, record_path, signature
 from quotecontra.stage_guard import (
     EmptyOutputError,
     mark_finished,
@@ -88,7 +88,7 @@ def _run_stage(spec: StageSpec, cfg: DictConfig, record: Path) -> dict[str, floa
             if sig is not None and is_main_process():
                 mark_started(record, sig)
             try:
-                result = spec.load()(cfg, tracker)
+                result = spec.load()(config_slice(spec, cfg), tracker)
             except EmptyOutputError:
                 if sig is not None and is_main_process():
                     restore_record(record, previous)  # the stage refused before writing: its outputs are intact

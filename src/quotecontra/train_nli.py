@@ -18,6 +18,7 @@ from typing import Any, cast
 from omegaconf import DictConfig, OmegaConf
 
 from quotecontra import nli_sets
+from quotecontra.config_model import TrainConfig
 from quotecontra.models import TransformerClassifier, build_transformer, clear_dir, set_inference_precision
 from quotecontra.stage_result import StageResult
 from quotecontra.tracking import Tracker, is_main_process
@@ -44,7 +45,9 @@ def uses_nli_base(cfg: DictConfig) -> bool:
 
 def train_settings(cfg: DictConfig) -> dict[str, Any]:
     """The fine-tune settings of the NLI phase: its own schedule, the run's device/precision/thread settings."""
-    tcfg = cast("dict[str, Any]", OmegaConf.to_container(cfg.train, resolve=True))
+    # The stage is given only the train.* keys it declares (stage_graph): the others keep their defaults.
+    merged = OmegaConf.merge(OmegaConf.structured(TrainConfig), cfg.train)
+    tcfg = cast("dict[str, Any]", OmegaConf.to_container(merged, resolve=True))
     assert isinstance(tcfg, dict)
     nb = cfg.nli_base
     tcfg.update(

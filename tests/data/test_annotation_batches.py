@@ -13,10 +13,10 @@ from collections import defaultdict
 import pytest
 
 from quotecontra.calibrate import group_folds
+from quotecontra.gold import load_records
 from quotecontra.pairs import PairsOptions, build_dataset
 from quotecontra.pairs.annotations import load_batches
 from quotecontra.pairs.card import render_card
-from quotecontra.pairs.natural import load_gold
 from quotecontra.pairs.split import SPLITS
 from quotecontra.readers import ReaderOptions, iter_articles
 from quotecontra.records import Pair, write_jsonl
@@ -87,9 +87,9 @@ def _gold_file(g, drop: str) -> dict:
 def built(root, nlp, tmp_path_factory):
     samples = root / "data" / "samples"
     articles = {a.id: a for a in iter_articles(samples, ReaderOptions())}
-    g = {aid: load_gold(root / "data" / "gold" / f"{aid}.json", articles, [samples]) for aid in (DEV_A, DEV_B, HELD)}
+    g = {aid: load_records(root / "data" / "gold" / f"{aid}.json", articles, [samples]) for aid in (DEV_A, DEV_B, HELD)}
     assert g[HELD].split == "heldout"
-    imp = load_gold(root / "data" / "gold" / f"{IMPORTED}.json", articles, [samples])
+    imp = load_records(root / "data" / "gold" / f"{IMPORTED}.json", articles, [samples])
     quotes = [q for x in [*g.values(), imp] for q in x.quotes.values()]
     qa, qb, qi = g[DEV_A].quotes, g[DEV_B].quotes, imp.quotes
     b_gold = g[DEV_B].pairs[0]

@@ -10,8 +10,8 @@ from collections import Counter
 
 import pytest
 
+from quotecontra.gold import gold_files, load_records
 from quotecontra.pairs import PairsOptions, build_dataset
-from quotecontra.pairs.natural import gold_files, load_gold
 from quotecontra.pairs.split import SPLITS, assign_splits, dedup, pair_key
 from quotecontra.readers import ReaderOptions, iter_articles
 from quotecontra.records import LABELS, Pair
@@ -21,7 +21,7 @@ from quotecontra.records import LABELS, Pair
 def built(root, shared_dir, nlp):
     articles = {a.id: a for a in iter_articles(root / "data" / "samples", ReaderOptions())}
     gold = [
-        load_gold(f, articles, [root / "data" / "samples"])
+        load_records(f, articles, [root / "data" / "samples"])
         for f in gold_files([root / "data" / "gold", shared_dir / "seed" / "gold.json"])
     ]
     assert len(gold) >= 13, "the sample corpus gold files (data/gold) are missing"

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.integration  # a real cluster/server: make test-integration, not make test
 
 
 def _free_port() -> int:

@@ -11,6 +11,7 @@ import pytest
 from quotecontra.tracking import Tracker
 
 pytest.importorskip("ray")
+pytestmark = pytest.mark.integration  # a real cluster/server: make test-integration, not make test
 
 
 @pytest.fixture(scope="module")

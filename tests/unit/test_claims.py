@@ -162,9 +162,9 @@ def test_denied_content_is_the_speakers_negation(nlp):
 
 def test_seed_lavrov_mixed_quote_reads_as_a_proposition(nlp, shared_dir):
     """The seed's predicate-complement mixed quote (read from ../shared, never copied into the repo)."""
-    from quotecontra.pairs.natural import load_gold
+    from quotecontra.gold import load_records
 
-    g = load_gold(shared_dir / "seed" / "gold.json", {}, [shared_dir / "seed"])
+    g = load_records(shared_dir / "seed" / "gold.json", {}, [shared_dir / "seed"])
     q7 = g.quotes["q7"]
     q7 = q7.model_copy(update={"cue": None})  # the gold loader gives no cue: the article parse supplies the verb
     claims, _ = build_claims([q7], {g.article.id: g.article}, nlp)

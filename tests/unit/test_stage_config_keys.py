@@ -17,10 +17,11 @@ from pathlib import Path
 import pytest
 from omegaconf import OmegaConf
 
+from quotecontra.stage_graph import RUN_KEYS
 from quotecontra.stages import STAGES
 
-# Settings that never change what a stage writes: where and whether to run, logging, and execution resources.
-EXEMPT = ("run_dir", "stage", "force", "allow_empty", "mlflow", "ray", "train.torch_threads")
+# Settings that never change what a stage writes (where and whether to run, logging, execution resources).
+EXEMPT = RUN_KEYS
 _CFG_METHODS = {"get", "items", "keys", "values", "copy"}
 # Whole-group reads a stage narrows itself, with the keys it keeps declared one by one in its config_keys.
 NARROWED = {

@@ -20,7 +20,7 @@ from quotecontra.annotate.marks import span_text
 from quotecontra.annotate.options import AnnotateOptions
 from quotecontra.readers import ReaderOptions, ReadReport, iter_articles
 from quotecontra.records import Article, Quote
-from quotecontra.runpaths import RunPaths
+from quotecontra.runpaths import RunPaths, replacing
 from quotecontra.safepath import inside
 
 if TYPE_CHECKING:
@@ -99,11 +99,8 @@ class QuoteCache:
     def put(self, article: Article, quotes: list[Quote]) -> None:
         if not self.enabled:
             return
-        path = self._path(self.key(article))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text("".join(q.model_dump_json() + "\n" for q in quotes), encoding="utf-8")
-        tmp.replace(path)
+        with replacing(self._path(self.key(article))) as tmp:  # unique temp: parallel runs never share one
+            tmp.write_text("".join(q.model_dump_json() + "\n" for q in quotes), encoding="utf-8")
 
 
 def reader_options(cfg: DictConfig) -> ReaderOptions:
@@ -166,7 +163,6 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
     from tqdm import tqdm
 
     from quotecontra.annotate.extractors import extractor_of
-    from quotecontra.runpaths import temp_path
     from quotecontra.stage_guard import allow_empty, require_output
     from quotecontra.stage_result import StageResult
 
@@ -209,40 +205,37 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
         return nlp
 
     paths.root.mkdir(parents=True, exist_ok=True)
-    art_tmp, quo_tmp = temp_path(paths.articles), temp_path(paths.quotes)  # unique: no run shares another's
     failed = {aid for aid, _ in errors}
-    with art_tmp.open("w", encoding="utf-8") as af, quo_tmp.open("w", encoding="utf-8") as qf:
-        stream = extractor.stream(
-            iter_articles(input_path, reader_options(cfg), report),
-            load_nlp,
-            options,
-            known=known,
-            errors=errors,
-        )
-        last = time.perf_counter()
-        for article, quotes in tqdm(stream, desc="annotate", unit="article", mininterval=2.0):
-            now = time.perf_counter()
-            n_articles += 1
-            af.write(article.model_dump_json() + "\n")
-            for q in quotes:
-                qf.write(q.model_dump_json() + "\n")
-                types[q.type] += 1
-                rules[q.rule] += 1
-            if article.id in cached_ids:
-                cached_ids.discard(article.id)
-            else:
-                parse_seconds += now - last
-                failed.update(aid for aid, _ in errors)
-                if article.id not in failed:
-                    parsed_words += len(article.text.split())  # a skipped article's words were not annotated
-                    cache.put(article, quotes)
+    # unique temps renamed over the outputs when the block ends; removed when it raises (require_output included)
+    with replacing(paths.articles) as art_tmp, replacing(paths.quotes) as quo_tmp:
+        with art_tmp.open("w", encoding="utf-8") as af, quo_tmp.open("w", encoding="utf-8") as qf:
+            stream = extractor.stream(
+                iter_articles(input_path, reader_options(cfg), report),
+                load_nlp,
+                options,
+                known=known,
+                errors=errors,
+            )
             last = time.perf_counter()
-    if n_articles == 0 and not allow_empty(cfg):
-        art_tmp.unlink(missing_ok=True)
-        quo_tmp.unlink(missing_ok=True)
-        require_output(cfg, "annotate", 0, "articles", f"input={cfg.input}: {report.summary()}")
-    art_tmp.replace(paths.articles)
-    quo_tmp.replace(paths.quotes)
+            for article, quotes in tqdm(stream, desc="annotate", unit="article", mininterval=2.0):
+                now = time.perf_counter()
+                n_articles += 1
+                af.write(article.model_dump_json() + "\n")
+                for q in quotes:
+                    qf.write(q.model_dump_json() + "\n")
+                    types[q.type] += 1
+                    rules[q.rule] += 1
+                if article.id in cached_ids:
+                    cached_ids.discard(article.id)
+                else:
+                    parse_seconds += now - last
+                    failed.update(aid for aid, _ in errors)
+                    if article.id not in failed:
+                        parsed_words += len(article.text.split())  # a skipped article's words were not annotated
+                        cache.put(article, quotes)
+                last = time.perf_counter()
+        if n_articles == 0 and not allow_empty(cfg):
+            require_output(cfg, "annotate", 0, "articles", f"input={cfg.input}: {report.summary()}")
     elapsed = time.perf_counter() - t0
     parse_seconds -= load_seconds[0]  # throughput of the annotation, not of loading the model
     words_per_s = parsed_words / parse_seconds if parse_seconds > 0 else 0.0

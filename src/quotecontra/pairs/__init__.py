@@ -14,19 +14,12 @@ from typing import TYPE_CHECKING, Any, cast
 
 from omegaconf import DictConfig, OmegaConf
 
+from quotecontra.gold import GoldRecords, load_gold, records
 from quotecontra.pairs.annotation_merge import batch_table, label_candidates, merge_natural, regroup, replace_quotes
 from quotecontra.pairs.annotations import AnnotationBatch
 from quotecontra.pairs.claim_build import build_claims
 from quotecontra.pairs.claims import Claim
-from quotecontra.pairs.natural import (
-    CandidateOptions,
-    GoldArticle,
-    candidate_pairs,
-    encode,
-    gold_files,
-    gold_pairs,
-    load_gold,
-)
+from quotecontra.pairs.natural import CandidateOptions, candidate_pairs, encode, gold_pairs
 from quotecontra.pairs.perturb import PerturbOptions, has_negation
 from quotecontra.pairs.split import (
     SPLITS,
@@ -108,7 +101,7 @@ def shortcut_baselines(train: Sequence[Pair], test: Sequence[Pair], seed: int) -
 def build_dataset(
     quotes: Sequence[Quote],
     articles: dict[str, Article],
-    gold: Sequence[GoldArticle],
+    gold: Sequence[GoldRecords],
     nlp: Any,
     opts: PairsOptions,
     batches: Sequence[AnnotationBatch] = (),
@@ -296,6 +289,7 @@ def run(cfg: DictConfig, tracker) -> Any:
     from quotecontra.pairs.annotation_merge import lineage_metrics, lineage_params, lineage_summary, write_lineage
     from quotecontra.pairs.annotations import load_batches
     from quotecontra.pairs.card import render_card
+    from quotecontra.readers import ReadReport
     from quotecontra.records import read_jsonl
     from quotecontra.runpaths import RunPaths
     from quotecontra.stage_guard import require_output
@@ -308,12 +302,9 @@ def run(cfg: DictConfig, tracker) -> Any:
 
     # gold files name their article: look in the input, then the sample corpus (shipped with the package too)
     search = [Path(cfg.input), Path(bundled("data/samples"))]
-    gold = []
-    for f in gold_files(list(cfg.pairs.gold_dirs)):
-        try:
-            gold.append(load_gold(f, articles, search))
-        except (OSError, ValueError, KeyError) as exc:
-            log.warning("skipped gold file %s: %s", f, exc)
+    # a bad gold file is logged and skipped (ReadReport.add_skip); the other files still give their pairs
+    read = ReadReport()
+    gold = [records(g) for g in load_gold(list(cfg.pairs.gold_dirs), search, read, articles, missing_ok=True)]
     batches = load_batches(list(cfg.pairs.annotations), articles, search)
     nlp = spacy.load(cfg.annotate.spacy_model)
     opts = options_from(cfg)

@@ -29,7 +29,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from quotecontra.pairs.natural import GoldArticle, load_gold
+from quotecontra.gold import GoldRecords, article_file, load_records
 from quotecontra.records import Article, Pair, Quote, quote_id
 from quotecontra.tracking import file_digest
 
@@ -49,7 +49,7 @@ class AnnotationBatch:
     split: str  # natural | heldout
     files: list[str] = field(default_factory=list)
     pairs: list[Pair] = field(default_factory=list)  # labelled pairs of the imported pairs file(s)
-    gold: list[GoldArticle] = field(default_factory=list)  # imported gold files (their quotes replace the pipeline's)
+    gold: list[GoldRecords] = field(default_factory=list)  # imported gold files (their quotes replace the pipeline's)
     extra_pairs: list[Pair] = field(default_factory=list)  # pairs of the gold files given with their texts
     annotators: list[str] = field(default_factory=list)
     first: str | None = None  # earliest annotation time seen in the batch
@@ -191,18 +191,13 @@ def _article(doc: Mapping[str, Any], path: Path, articles: Mapping[str, Article]
     aid = str(doc.get("article_id") or Path(str(doc["article"])).stem)
     if aid in articles:
         return articles[aid]
-    for d in [path.parent, *search]:
-        f = Path(d) / str(doc["article"])
-        if f.is_file():
-            return Article(id=aid, text=f.read_text(encoding="utf-8"), source=str(f))
-    raise FileNotFoundError(
-        f"{path}: article {aid!r} is neither in the run's articles nor in {[str(d) for d in search]}"
-    )
+    f = article_file(path, str(doc["article"]), search)  # the gold module's lookup order
+    return Article(id=aid, text=f.read_text(encoding="utf-8"), source=str(f))
 
 
 def load_imported_gold(
     path: Path, doc: Mapping[str, Any], articles: Mapping[str, Article], search: Sequence[Path], skipped: list[str]
-) -> tuple[GoldArticle, list[tuple[dict[str, Any], str | None, str | None]]]:
+) -> tuple[GoldRecords, list[tuple[dict[str, Any], str | None, str | None]]]:
     """An imported gold file with the annotators' spans as written (the data/gold reader would search the text).
 
     Returns the gold article (quotes keyed by their file ids, annotator kept) and its ``extra_pairs`` entries with
@@ -210,7 +205,7 @@ def load_imported_gold(
     """
     art = _article(doc, path, articles, search)
     if not all(_span(s, len(art.text)) for q in doc["quotes"] for s in q.get("spans") or [None]):
-        g = load_gold(path, {art.id: art, **articles}, search)
+        g = load_records(path, {art.id: art, **articles}, search)
         return g, []
     quotes: dict[str, Quote] = {}
     for q in doc["quotes"]:
@@ -239,7 +234,7 @@ def load_imported_gold(
     ]
     extra = [(p, article_of(p.get("a")), article_of(p.get("b"))) for p in doc.get("extra_pairs", [])]
     split = "heldout" if doc.get("split") == "heldout" else "dev"
-    return GoldArticle(article=art, quotes=quotes, pairs=pairs, split=split), extra
+    return GoldRecords(article=art, quotes=quotes, pairs=pairs, split=split), extra
 
 
 def article_of(qid: Any) -> str | None:
@@ -312,7 +307,7 @@ def load_batch(entry: str | Path, articles: Mapping[str, Article], search: Seque
     return batch
 
 
-def _extra_pair(p: Mapping[str, Any], a: str | None, b: str | None, g: GoldArticle, skipped: list[str], f: Path):
+def _extra_pair(p: Mapping[str, Any], a: str | None, b: str | None, g: GoldRecords, skipped: list[str], f: Path):
     label = p.get("label")
     if not label or not str(p.get("premise", "")).strip() or not str(p.get("hypothesis", "")).strip():
         skipped.append(f"{f}: extra pair {p.get('pair_id')!r} has no label or texts")

@@ -6,19 +6,18 @@ ranked by semantic similarity, plus the gold-labelled pairs of ``data/gold`` and
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import cast
 
 import numpy as np
 
+from quotecontra.gold import GoldRecords
 from quotecontra.pairs.claims import Claim, clean_content
-from quotecontra.records import Article, Label, Pair, Quote, quote_id
+from quotecontra.records import Label, Pair
 
 log = logging.getLogger(__name__)
 
@@ -141,83 +140,7 @@ def candidate_pairs(claims: Sequence[Claim], emb: np.ndarray, opts: CandidateOpt
 # ---------------------------------------------------------------- gold
 
 
-@dataclass
-class GoldArticle:
-    """One gold file: its article, quote records (spans found in the text) and labelled pairs (gold ids)."""
-
-    article: Article
-    quotes: dict[str, Quote]  # gold id (q1..) -> record
-    pairs: list[tuple[str, str, str]]  # (gold id a, gold id b, label)
-    split: str = "dev"
-
-
-def _find(text: str, piece: str, start: int = 0) -> tuple[int, int] | None:
-    """Offsets of a verbatim piece, tolerant of curly/straight quotes, dashes and quote marks around words."""
-    i = text.find(piece, start)
-    if i >= 0:
-        return i, i + len(piece)
-    toks = re.findall(r"\w+", piece)
-    if not toks:
-        return None
-    pattern = r"\W*".join(re.escape(t) for t in toks)
-    m = re.compile(pattern).search(text, start)
-    return (m.start(), m.end()) if m else None
-
-
-def gold_files(paths: Sequence[str | Path]) -> list[Path]:
-    out: list[Path] = []
-    for p in map(Path, paths):
-        if p.is_dir():
-            out += sorted(p.glob("*.json"))
-        elif p.is_file():
-            out.append(p)
-    return out
-
-
-def load_gold(path: Path, articles: dict[str, Article], search_dirs: Sequence[Path]) -> GoldArticle:
-    """Read a gold file; the article comes from the run's articles when present, else from disk."""
-    g = json.loads(path.read_text(encoding="utf-8"))
-    name = g["article"]
-    aid = Path(name).stem
-    art = articles.get(aid)
-    if art is None:
-        for d in [path.parent, *search_dirs]:
-            f = Path(d) / name
-            if f.exists():
-                art = Article(id=aid, text=f.read_text(encoding="utf-8"), source=str(f))
-                break
-    if art is None:
-        raise FileNotFoundError(f"{path}: article {name} not found in {[str(d) for d in search_dirs]}")
-    quotes: dict[str, Quote] = {}
-    spans: list[tuple[int, int]]
-    for q in g["quotes"]:
-        pieces = q.get("pieces") or [q["text"]]
-        spans, pos = [], 0
-        for piece in pieces:
-            found = _find(art.text, piece, pos) or _find(art.text, piece)
-            if found is None or (spans and found[0] < spans[-1][1]):
-                spans = []
-                break
-            spans.append(found)
-            pos = found[1]
-        qid = quote_id(aid, spans) if spans else f"{aid}:gold:{q['id']}"
-        speaker = q.get("speaker")
-        target = q.get("target")
-        quotes[q["id"]] = Quote(
-            id=qid,
-            article_id=aid,
-            text=q["text"],
-            type=q["type"],
-            speaker=speaker[0] if isinstance(speaker, list) and speaker else speaker,
-            target=target[0] if isinstance(target, list) and target else target,
-            spans=spans or [(0, 1)],
-            annotator="gold",
-        )
-    pairs = [(p["a"], p["b"], p["label"]) for p in g.get("pairs", []) if p["a"] in quotes and p["b"] in quotes]
-    return GoldArticle(article=art, quotes=quotes, pairs=pairs, split=str(g.get("split", "dev")))
-
-
-def gold_pairs(gold: GoldArticle, claims: Mapping[str, Claim]) -> list[Pair]:
+def gold_pairs(gold: GoldRecords, claims: Mapping[str, Claim]) -> list[Pair]:
     """The gold file's labelled pairs in claim form: the ``natural`` split."""
     out = []
     aid = gold.article.id

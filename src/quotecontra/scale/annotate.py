@@ -17,7 +17,7 @@ from quotecontra.readers import (
     Skip,
 )
 from quotecontra.records import Article
-from quotecontra.runpaths import RunPaths
+from quotecontra.runpaths import RunPaths, replacing
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -182,7 +182,6 @@ def annotate_ray(cfg: DictConfig, tracker: Tracker) -> StageResult:
     parquet_tmp = paths.root / "quotes_parquet.tmp"
     shutil.rmtree(parquet_tmp, ignore_errors=True)
     shards = ShardWriter(parquet_tmp, quote_schema())
-    art_tmp, quo_tmp = paths.articles.with_suffix(".jsonl.tmp"), paths.quotes.with_suffix(".jsonl.tmp")
     t0 = time.perf_counter()
     with ray_session(cfg.ray.address, workers) as how:
         t_ready = time.perf_counter()
@@ -214,7 +213,12 @@ def annotate_ray(cfg: DictConfig, tracker: Tracker) -> StageResult:
         )
         last = (-1, -1)
         bar = tqdm(desc="annotate[ray]", unit="article", mininterval=2.0)
-        with art_tmp.open("w", encoding="utf-8") as af, quo_tmp.open("w", encoding="utf-8") as qf:
+        with (
+            replacing(paths.articles) as art_tmp,
+            replacing(paths.quotes) as quo_tmp,
+            art_tmp.open("w", encoding="utf-8") as af,
+            quo_tmp.open("w", encoding="utf-8") as qf,
+        ):
             for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
                 for row in rows(batch):
                     ordinal = (position[row["path"]], int(row["line"]))
@@ -224,8 +228,6 @@ def annotate_ray(cfg: DictConfig, tracker: Tracker) -> StageResult:
                     _write_row(row, af, qf, shards, report, errors, seen, tally)
                     bar.update(1)
         bar.close()
-    art_tmp.replace(paths.articles)
-    quo_tmp.replace(paths.quotes)
     shards.close()
     shutil.rmtree(paths.root / "quotes_parquet", ignore_errors=True)
     parquet_tmp.replace(paths.root / "quotes_parquet")

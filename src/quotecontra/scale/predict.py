@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     from quotecontra.stage_result import StageResult
     from quotecontra.tracking import Tracker
+from quotecontra.runpaths import replacing
 from quotecontra.scale.annotate import AnnotateActor, ShardWriter, annotate_ray, quote_schema, rows
 from quotecontra.scale.cluster import READ_CPUS, import_ray, ray_session
 from quotecontra.scale.inputs import InputFiles, expand_files, list_inputs, read_shard
@@ -88,8 +89,6 @@ def predict_ray(cfg: DictConfig, tracker: Tracker) -> StageResult:
     threads = max(1, int(cfg.train.torch_threads) // workers) if not cfg.ray.address else 1
     counts: Counter[str] = Counter()
     out = Path(pcfg.output)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(out.suffix + ".tmp")
     t0 = time.perf_counter()
     with ray_session(cfg.ray.address, workers) as how:
         items = [{"file": i, "path": os.path.abspath(f)} for i, f in enumerate(files)]
@@ -110,7 +109,7 @@ def predict_ray(cfg: DictConfig, tracker: Tracker) -> StageResult:
             batch_format="numpy",
         )
         last = (-1, -1)
-        with tmp.open("w", encoding="utf-8") as fh:
+        with replacing(out) as tmp, tmp.open("w", encoding="utf-8") as fh:
             for batch in tqdm(ds.iter_batches(batch_size=None, batch_format="numpy"), desc="predict[ray]"):
                 for row in rows(batch):
                     ordinal = (int(row["file"]), int(row["k"]))
@@ -119,7 +118,6 @@ def predict_ray(cfg: DictConfig, tracker: Tracker) -> StageResult:
                     last = ordinal
                     fh.write(str(row["out"]) + "\n")
                     counts[str(row["predicted"])] += 1
-    tmp.replace(out)
     n = sum(counts.values())
     seconds = time.perf_counter() - t0
     summary = [f"{n} pairs labelled with {pcfg.model} on Ray ({workers} workers, {how} cluster): {dict(counts)}"]
