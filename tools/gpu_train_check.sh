@@ -23,8 +23,8 @@ common=(run_dir=runs/gpu model.name_or_path=runs/gpu/minilm mlflow.enabled=false
         train.batch_size=32 force=true)
 # ${1:-...}: which comparisons to run, e.g. "bf16" (precision) or "nli" (intermediate CAD training).
 case "${1:-nli}" in
-  bf16) runs=("train.bf16=false" "train.bf16=true") ;;
-  nli)  runs=("nli=none train.bf16=false" "nli=cad_before train.bf16=false") ;;
+  bf16) runs=("runtime.bf16=false" "runtime.bf16=true") ;;
+  nli)  runs=("nli=none runtime.bf16=false" "nli=cad_before runtime.bf16=false") ;;
 esac
 for run in "${runs[@]}"; do
   tag=$(echo "$run" | tr ' =' '__')

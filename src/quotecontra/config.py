@@ -24,6 +24,7 @@ from quotecontra.config_model import (
     NliBaseConfig,
     NliConfig,
     PredictConfig,
+    RuntimeConfig,
     TrainConfig,
 )
 
@@ -272,6 +273,7 @@ class Config:
     crossval: CrossvalConfig = field(default_factory=CrossvalConfig)
     attribution: AttributionConfig = field(default_factory=AttributionConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    runtime: RuntimeConfig = field(default_factory=RuntimeConfig)
     evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
     export: ExportConfig = field(default_factory=ExportConfig)

@@ -128,14 +128,13 @@ class CrossvalConfig:
 
 @dataclass
 class TrainConfig:
-    """Fine-tuning the classifier on the pairs: schedule, batch sizes, early stopping, threads, device."""
+    """Fine-tuning the classifier on the pairs: schedule, training batch size, early stopping, what it trains on."""
 
     # 1e-4 and batch 16: on ~1k sample-corpus pairs MiniLM at 5e-5/32 barely moved in 3 epochs (dev macro-F1 0.475
     # vs 0.547 at 1e-4/16). Early stopping on dev macro-F1 ends most runs before the last epoch.
     epochs: float = _help("Training epochs (> 0 unless max_steps > 0).", 5.0, min=0)
     learning_rate: float = _help("Peak learning rate (AdamW).", 1e-4, gt=0)
     batch_size: int = _help("Training batch size.", 16, min=1)
-    eval_batch_size: int = _help("Evaluation batch size.", 128, min=1)
     weight_decay: float = _help("AdamW weight decay.", 0.01, min=0)
     warmup_ratio: float = _help("Linear warm-up fraction.", 0.06, min=0, lt=1)
     max_steps: int = _help("Stop after this many steps (-1 or 0: by epochs).", -1, min=-1)
@@ -148,9 +147,18 @@ class TrainConfig:
         min=0,
     )
     early_stopping_patience: int = _help("Evaluations without dev macro-F1 gain before stopping.", 2, min=0)
-    torch_threads: int = _help("torch.set_num_threads for training and inference.", 2, min=1)
     resume: bool = _help("Resume from the last checkpoint in run_dir/checkpoints when present.", False)
     logging_steps: int = _help("Log training loss every N steps.", 20, min=1)
+    group_by_length: bool = _help("Batch pairs of similar length together: less padding, faster epochs.", True)
+
+
+@dataclass
+class RuntimeConfig:
+    """Where and how models run: device, precision, threads and the inference batch size, read by train-nli, crossval,
+    train, evaluate, report, predict and train-attribution alike (``runtime=gpu`` for a CUDA machine)."""
+
+    eval_batch_size: int = _help("Batch size for inference (evaluate, report, predict, dev scoring).", 128, min=1)
+    torch_threads: int = _help("torch.set_num_threads for training and inference.", 2, min=1)
     device: str = _help(
         "auto (CUDA when available, else CPU), cpu, or cuda (fails at start without CUDA); under torchrun one GPU "
         "per process.",
@@ -163,7 +171,6 @@ class TrainConfig:
         "auto",
         choices=("auto", "true", "false"),
     )
-    group_by_length: bool = _help("Batch pairs of similar length together: less padding, faster epochs.", True)
 
 
 @dataclass

@@ -154,7 +154,7 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
         held = frozenset(groups[i] for i in idx)
         set_seed(seed)
         clf, m = train_model(fcfg, pairs, nli_rows, texts, tracker, paths.checkpoints / "crossval", held, f"fold{f}")
-        set_inference_precision(clf, cfg.train.bf16)
+        set_inference_precision(clf, cfg.runtime.bf16)
         premises, hypotheses = [natural[i]["premise"] for i in idx], [natural[i]["hypothesis"] for i in idx]
         order = [list(clf.labels).index(lab) for lab in LABELS]  # columns in LABELS order
         probs[idx] = clf.predict_proba(premises, hypotheses)[:, order]

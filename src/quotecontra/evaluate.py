@@ -386,13 +386,13 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
     from quotecontra.train import load_pairs
 
     paths = RunPaths.of(cfg.run_dir)
-    torch.set_num_threads(int(cfg.train.torch_threads))
+    torch.set_num_threads(int(cfg.runtime.torch_threads))
     random.seed(int(cfg.seed))
     model_dir = Path(cfg.evaluate.model) if cfg.evaluate.model else paths.model
-    clf = set_inference_precision(load_classifier(model_dir), cfg.train.bf16)
+    clf = set_inference_precision(load_classifier(model_dir), cfg.runtime.bf16)
     pairs = load_pairs(paths.pairs_hf)
     sets = load_eval_sets(cfg, pairs)
-    bs = int(cfg.train.eval_batch_size)
+    bs = int(cfg.runtime.eval_batch_size)
     meta = model_dir / "model.json" if (model_dir / "model.json").exists() else model_dir / "model" / "model.json"
     report: dict[str, Any] = {"model": json.loads(meta.read_text()), "model_dir": str(model_dir), "sets": {}}
     calibration = clf.calibration

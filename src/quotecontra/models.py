@@ -127,14 +127,14 @@ def cpu_has_bf16() -> bool:
 
 
 def bf16_enabled(setting: str | bool, on_cuda: bool) -> bool:
-    """Resolve ``train.bf16`` (auto | true | false) for the device the model runs on."""
+    """Resolve ``runtime.bf16`` (auto | true | false) for the device the model runs on."""
     value = str(setting).lower()
     if value in {"true", "1", "yes"}:
         return True
     if value in {"false", "0", "no"}:
         return False
     if value != "auto":
-        raise ValueError(f"train.bf16 must be auto, true or false, got {setting!r}")
+        raise ValueError(f"runtime.bf16 must be auto, true or false, got {setting!r}")
     if on_cuda:
         import torch
 
@@ -143,7 +143,7 @@ def bf16_enabled(setting: str | bool, on_cuda: bool) -> bool:
 
 
 def set_inference_precision(clf: Classifier, bf16_setting: str | bool) -> Classifier:
-    """Apply ``train.bf16`` to inference as well (evaluate, predict): the model was trained under it."""
+    """Apply ``runtime.bf16`` to inference as well (evaluate, predict): the model was trained under it."""
     if isinstance(clf, TransformerClassifier):
         on_cuda = next(clf.model.parameters()).device.type == "cuda"
         clf.bf16 = bf16_enabled(bf16_setting, on_cuda)
@@ -155,7 +155,7 @@ class TransformerClassifier(Classifier):
 
     def __init__(self, model: Any, tokenizer: Any, kind: str = "transformer", max_length: int = 128) -> None:
         self.model, self.tokenizer, self.kind, self.max_length = model, tokenizer, kind, max_length
-        self.bf16 = False  # inference under bfloat16 autocast (set from train.bf16 by the stages)
+        self.bf16 = False  # inference under bfloat16 autocast (set from runtime.bf16 by the stages)
         id2label = getattr(model.config, "id2label", None) or {}
         names = tuple(str(id2label.get(i, id2label.get(str(i), ""))).lower() for i in range(len(id2label)))
         self.labels = names if set(names) == set(LABELS) else LABELS

@@ -119,9 +119,9 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
         raise ValueError(
             "predict needs predict.file=PAIRS.jsonl or both predict.premise=... and predict.hypothesis=..."
         )
-    torch.set_num_threads(int(cfg.train.torch_threads))
-    clf = set_inference_precision(load_model(str(pcfg.model), cfg), cfg.train.bf16)
-    labelled = label_pairs(clf, records, int(cfg.train.eval_batch_size))
+    torch.set_num_threads(int(cfg.runtime.torch_threads))
+    clf = set_inference_precision(load_model(str(pcfg.model), cfg), cfg.runtime.bf16)
+    labelled = label_pairs(clf, records, int(cfg.runtime.eval_batch_size))
     out = Path(pcfg.output)
     with replacing(out) as tmp, tmp.open("w", encoding="utf-8") as fh:  # a killed run leaves the old file or the new
         for rec in labelled:

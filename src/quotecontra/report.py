@@ -305,11 +305,11 @@ def score_candidates(cfg: DictConfig, candidates: Sequence[Row]) -> tuple[np.nda
 
     from quotecontra.models import load_classifier, set_inference_precision
 
-    torch.set_num_threads(int(cfg.train.torch_threads))
-    clf = set_inference_precision(load_classifier(RunPaths.of(cfg.run_dir).model), cfg.train.bf16)
+    torch.set_num_threads(int(cfg.runtime.torch_threads))
+    clf = set_inference_precision(load_classifier(RunPaths.of(cfg.run_dir).model), cfg.runtime.bf16)
     premises = [str(c["premise"]) for c in candidates]
     hypotheses = [str(c["hypothesis"]) for c in candidates]
-    probs, predicted = symmetric_proba(clf, premises, hypotheses, int(cfg.train.eval_batch_size))
+    probs, predicted = symmetric_proba(clf, premises, hypotheses, int(cfg.runtime.eval_batch_size))
     return probs, list(clf.labels), predicted, describe_decision(clf.calibration)
 
 

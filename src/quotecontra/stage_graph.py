@@ -33,11 +33,13 @@ RUN_KEYS = (
     "allow_empty",
     "mlflow",
     "ray",
-    "train.torch_threads",
+    "runtime.torch_threads",
     "train.resume",
     "train.logging_steps",
 )
 _ABSENT = object()
+# The runtime settings that can change what a model stage writes (runtime.torch_threads is a run key).
+_RUNTIME = ("runtime.bf16", "runtime.device", "runtime.eval_batch_size")
 
 
 @dataclass(frozen=True)
@@ -127,10 +129,8 @@ STAGES: dict[str, StageSpec] = {
                 "nli_base",
                 "seed",
                 "data.shared_dir",
-                "train.bf16",
-                "train.device",
+                *_RUNTIME,
                 # the train.* settings train_settings() does not replace with nli_base.*
-                "train.eval_batch_size",
                 "train.weight_decay",
                 "train.warmup_ratio",
                 "train.group_by_length",
@@ -160,7 +160,7 @@ STAGES: dict[str, StageSpec] = {
             "pairs -> article-grouped CV on natural gold pairs (crossval.json), calibration.json for the model",
             inputs=lambda c: [_p(c).pairs, *_model_inputs(c)],
             outputs=lambda c: [_p(c).root / "crossval.json", _p(c).root / "calibration.json"],
-            config_keys=("crossval", "model", "train", "nli", "seed", "data.shared_dir"),
+            config_keys=("crossval", "model", "train", *_RUNTIME, "nli", "seed", "data.shared_dir"),
             when=lambda c: bool(c.crossval.enabled),
         ),
         StageSpec(
@@ -169,7 +169,7 @@ STAGES: dict[str, StageSpec] = {
             "pairs -> fine-tuned classifier or baseline (model/)",
             inputs=lambda c: [_p(c).pairs, *_model_inputs(c), *_calibration_inputs(c)],
             outputs=lambda c: [_p(c).model],
-            config_keys=("model", "train", "nli", "seed", "data.shared_dir", "crossval.enabled"),
+            config_keys=("model", "train", *_RUNTIME, "nli", "seed", "data.shared_dir", "crossval.enabled"),
         ),
         StageSpec(
             "evaluate",
@@ -181,8 +181,8 @@ STAGES: dict[str, StageSpec] = {
                 "evaluate",
                 "seed",
                 "data.shared_dir",
-                "train.bf16",
-                "train.eval_batch_size",
+                "runtime.bf16",
+                "runtime.eval_batch_size",
                 "train.natural_repeat",
                 "crossval.enabled",
             ),
@@ -196,7 +196,7 @@ STAGES: dict[str, StageSpec] = {
                 _p(c).root / "contradictions.jsonl",
                 *(_p(c).root / f"contradictions.{f}" for f in c.report.formats),
             ],
-            config_keys=("report", "train.bf16", "train.eval_batch_size"),
+            config_keys=("report", "runtime.bf16", "runtime.eval_batch_size"),
         ),
         StageSpec(
             "export",
@@ -226,7 +226,7 @@ STAGES: dict[str, StageSpec] = {
             "PolNeAR train (+ gold) -> cue/source/content tagger (attribution.out_dir), quotecontra-attribution",
             inputs=lambda c: _polnear_inputs(c),
             outputs=lambda c: [Path(str(c.attribution.out_dir)) / "model" / "config.json"],
-            config_keys=("attribution", "seed", "data.shared_dir", "train.device"),
+            config_keys=("attribution", "seed", "data.shared_dir", "runtime.device"),
             in_all=False,
             record_dir=lambda c: Path(str(c.attribution.out_dir)) / ".stages",
         ),

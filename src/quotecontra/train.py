@@ -294,8 +294,8 @@ def train_model(
     Synthetic and natural pairs of articles in ``exclude_groups`` are left out (a cross-validation fold).
     """
     mcfg = cast("dict[str, Any]", OmegaConf.to_container(cfg.model, resolve=True))
-    tcfg = cast("dict[str, Any]", OmegaConf.to_container(cfg.train, resolve=True))
-    assert isinstance(mcfg, dict) and isinstance(tcfg, dict)
+    tcfg = trainer_settings(cfg.train, cfg.runtime)
+    assert isinstance(mcfg, dict)
     seed = int(cfg.seed)
     synthetic = [r for r in pairs.get("train", []) if r.get("group") not in exclude_groups] if tcfg["synthetic"] else []
     natural = natural_training_rows(pairs.get("natural", []), int(tcfg["natural_repeat"]), exclude_groups)
@@ -335,8 +335,22 @@ def train_model(
     return clf, metrics
 
 
+def trainer_settings(train: Any, runtime: Any) -> dict[str, Any]:
+    """What fit_transformer reads: the train.* schedule and the runtime.* device, precision and batch settings.
+
+    A stage given only some train.* keys (its declared slice) gets the defaults for the rest.
+    """
+    from quotecontra.config_model import RuntimeConfig, TrainConfig
+
+    out: dict[str, Any] = {}
+    for schema, node in ((TrainConfig, train), (RuntimeConfig, runtime)):
+        merged = OmegaConf.merge(OmegaConf.structured(schema), node)
+        out |= cast("dict[str, Any]", OmegaConf.to_container(merged, resolve=True))
+    return out
+
+
 def use_cpu(tcfg: Any) -> bool:
-    """train.device=cpu forces the CPU; auto takes CUDA when torch sees it (one GPU per torchrun process)."""
+    """runtime.device=cpu forces the CPU; auto takes CUDA when torch sees it (one GPU per torchrun process)."""
     import torch
 
     return str(tcfg["device"]) == "cpu" or not torch.cuda.is_available()

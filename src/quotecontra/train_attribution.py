@@ -275,7 +275,7 @@ def _device(setting: str) -> str:
     import torch
 
     if setting == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("train.device=cuda but torch sees no CUDA device")
+        raise RuntimeError("runtime.device=cuda but torch sees no CUDA device")
     return "cuda" if setting != "cpu" and torch.cuda.is_available() else "cpu"
 
 
@@ -306,7 +306,7 @@ def run(cfg: DictConfig, tracker: Tracker) -> Any:
 
     a = cfg.attribution
     torch.manual_seed(int(cfg.seed))
-    torch.set_num_threads(int(cfg.train.torch_threads))
+    torch.set_num_threads(int(cfg.runtime.torch_threads))
     root = polnear_root(cfg)
     if not (root / "metadata.tsv").exists():
         raise FileNotFoundError(f"{root}: no PolNeAR (data.shared_dir); see README 'Data' for how to get it")
@@ -322,7 +322,7 @@ def run(cfg: DictConfig, tracker: Tracker) -> Any:
         log.info("gold: %d articles added x%d (%d quotes not found in their text)", len(gold), a.gold_repeat, missed)
     if not train_docs:
         raise ValueError(f"no PolNeAR train articles read from {root}: {report.summary()}")
-    device = _device(str(cfg.train.device))
+    device = _device(str(cfg.runtime.device))
     tagger = build_tagger(str(a.base_model), int(a.max_length), int(a.stride), int(a.eval_batch_size), device)
     metrics = {"n_train_articles": float(len(train_docs)), "n_polnear_train": float(n_polnear)}
     metrics |= {"n_dev_articles": float(len(dev_docs))}

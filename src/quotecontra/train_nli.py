@@ -13,12 +13,11 @@ import json
 import logging
 from collections import Counter
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
 from quotecontra import nli_sets
-from quotecontra.config_model import TrainConfig
 from quotecontra.models import TransformerClassifier, build_transformer, clear_dir, set_inference_precision
 from quotecontra.stage_result import StageResult
 from quotecontra.tracking import Tracker, is_main_process
@@ -45,10 +44,10 @@ def uses_nli_base(cfg: DictConfig) -> bool:
 
 def train_settings(cfg: DictConfig) -> dict[str, Any]:
     """The fine-tune settings of the NLI phase: its own schedule, the run's device/precision/thread settings."""
+    from quotecontra.train import trainer_settings
+
     # The stage is given only the train.* keys it declares (stage_graph): the others keep their defaults.
-    merged = OmegaConf.merge(OmegaConf.structured(TrainConfig), cfg.train)
-    tcfg = cast("dict[str, Any]", OmegaConf.to_container(merged, resolve=True))
-    assert isinstance(tcfg, dict)
+    tcfg = trainer_settings(cfg.train, cfg.runtime)
     nb = cfg.nli_base
     tcfg.update(
         epochs=float(nb.epochs),
@@ -153,7 +152,7 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
     nb = cfg.nli_base
     seed = int(cfg.seed)
     set_seed(seed)
-    torch.set_num_threads(int(cfg.train.torch_threads))
+    torch.set_num_threads(int(cfg.runtime.torch_threads))
     shared = Path(cfg.data.shared_dir)
     if not (shared / "nli").is_dir():
         raise FileNotFoundError(
@@ -180,8 +179,8 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
     metrics |= fit_transformer(clf, corpus.train, corpus.dev, train_settings(cfg), seed, ckpt, tracker, "nli")
     if not is_main_process():
         return StageResult(metrics=metrics)
-    set_inference_precision(clf, cfg.train.bf16)
-    scores = score_sets(clf, evals, int(cfg.train.eval_batch_size))
+    set_inference_precision(clf, cfg.runtime.bf16)
+    scores = score_sets(clf, evals, int(cfg.runtime.eval_batch_size))
     for name, m in scores.items():
         metrics |= {f"{name}/acc": m["acc"], f"{name}/macro_f1": m["macro_f1"], f"{name}/n": float(m["n"])}
     clear_dir(model_dir(cfg))

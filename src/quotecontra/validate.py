@@ -110,8 +110,8 @@ def _cuda_problem() -> str | None:
     if torch.cuda.is_available():
         return None
     return (
-        f"train.device='cuda' but no CUDA device is available (torch {torch.__version__}); "
-        "use train.device=auto or train.device=cpu"
+        f"runtime.device='cuda' but no CUDA device is available (torch {torch.__version__}); "
+        "use runtime.device=auto or runtime.device=cpu"
     )
 
 
@@ -139,7 +139,7 @@ def _cross_problems(cfg: DictConfig) -> list[str]:
             re.compile(str(rx))
         except re.error as exc:
             out.append(f"data.boilerplate[{i}]={rx!r} is not a valid regex: {exc}")
-    if sel("train.device") == "cuda" and (p := _cuda_problem()):
+    if sel("runtime.device") == "cuda" and (p := _cuda_problem()):
         out.append(p)
     return out
 

@@ -124,7 +124,7 @@ def test_predict_on_ray_equals_local(make_cfg, tmp_path: Path) -> None:
         f"predict.output={tmp_path / 'ray.jsonl'}",
         "predict.backend=ray",
         "ray.num_workers=2",
-        "train.eval_batch_size=4",
+        "runtime.eval_batch_size=4",
         run_dir=tmp_path,
     )
     assert backends.predict(local, Tracker()).metrics["n"] == len(pairs)

@@ -29,7 +29,7 @@ COMPARED = ("articles.jsonl", "quotes.jsonl", "pairs", "crossval_predictions.jso
 
 def _command(corpus: Path, run_dir: Path, base: Path) -> list[str]:
     return [
-        sys.executable, "-m", "quotecontra.cli", "all", "experiment=smoke", "train.torch_threads=1",
+        sys.executable, "-m", "quotecontra.cli", "all", "experiment=smoke", "runtime.torch_threads=1",
         f"input={corpus}", f"run_dir={run_dir}", f"mlflow.tracking_uri=sqlite:///{base}/mlflow.db",
         f"data.shared_dir={(ROOT / '..' / 'shared').resolve()}",
     ]  # fmt: skip

@@ -40,7 +40,7 @@ def test_every_group_field_is_described_with_its_help_and_checks() -> None:
         assert all(d.help for d in docs), [d.key for d in docs if not d.help]
     (batch,) = config_help.describe("train.batch_size")
     assert (batch.type, batch.default, batch.checks) == ("int", TrainConfig().batch_size, ">= 1")
-    (bf16,) = config_help.describe("train.bf16")
+    (bf16,) = config_help.describe("runtime.bf16")
     assert bf16.checks == "one of auto, true, false"
 
 

@@ -77,7 +77,7 @@ def test_a_stage_cannot_read_a_key_it_did_not_declare(make_cfg, tmp_path: Path, 
     """Reading an undeclared key fails at once naming it, instead of a skip going stale when the key changes."""
     from omegaconf.errors import ConfigAttributeError
 
-    _reading_stage(monkeypatch, tmp_path, lambda cfg: cfg.train.epochs, ("seed", "train.bf16"))
+    _reading_stage(monkeypatch, tmp_path, lambda cfg: cfg.train.epochs, ("seed", "runtime.bf16"))
     with pytest.raises(ConfigAttributeError, match=r"train\.epochs"):
         run_stage("reader", make_cfg(run_dir=tmp_path / "run"))
     _reading_stage(monkeypatch, tmp_path, lambda cfg: cfg.pairs.encoder, ("seed",))
@@ -93,10 +93,10 @@ def test_declared_keys_reach_the_stage_typed_and_resolved(make_cfg, tmp_path: Pa
     seen = _reading_stage(
         monkeypatch,
         tmp_path,
-        lambda cfg: (OmegaConf.get_type(cfg.evaluate), cfg.train.eval_batch_size, cfg.predict.output, cfg.run_dir),
-        ("evaluate", "train.eval_batch_size", "predict.output"),
+        lambda cfg: (OmegaConf.get_type(cfg.evaluate), cfg.runtime.eval_batch_size, cfg.predict.output, cfg.run_dir),
+        ("evaluate", "runtime.eval_batch_size", "predict.output"),
     )
-    run_stage("reader", make_cfg("train.eval_batch_size=7", run_dir=tmp_path / "run"))
+    run_stage("reader", make_cfg("runtime.eval_batch_size=7", run_dir=tmp_path / "run"))
     kind, batch, output, run_dir = seen[0]
     assert kind is EvaluateConfig  # a whole group keeps its dataclass type (and its validation)
     assert batch == 7

@@ -57,7 +57,7 @@ def base(make_cfg):
 
 def test_generated_cases_cover_the_fields_named_in_the_issue() -> None:
     choice_keys = {k for k, _ in _choice_fields()}
-    assert {"data.format", "pairs.origins", "nli.mode", "export.import_split", "train.device"} <= choice_keys
+    assert {"data.format", "pairs.origins", "nli.mode", "export.import_split", "runtime.device"} <= choice_keys
     ranged = {k for k, _, _ in _out_of_range_cases()}
     assert {"annotate.batch_size", "annotate.n_process", "train.batch_size", "train.learning_rate"} <= ranged
 
@@ -80,7 +80,7 @@ def test_every_ranged_field_rejects_an_out_of_range_value(base, key: str, bound:
 @pytest.mark.parametrize("experiment", [None, *sorted(p.stem for p in (ROOT / "conf" / "experiment").glob("*.yaml"))])
 def test_defaults_and_shipped_experiments_are_valid(make_cfg, experiment: str | None) -> None:
     cfg = make_cfg(*([f"experiment={experiment}"] if experiment else []), smoke=False)
-    assert [p for p in problems(cfg) if not p.startswith("train.device")] == []
+    assert [p for p in problems(cfg) if not p.startswith("runtime.device")] == []
 
 
 @pytest.mark.parametrize(
@@ -124,10 +124,10 @@ def test_boundaries_are_accepted(make_cfg) -> None:
 
 def test_bf16_booleans_from_yaml_are_accepted(make_cfg) -> None:
     """YAML/CLI true lands in the str field as 'True'; it is the documented value, not a typo."""
-    validate(make_cfg("train.bf16=true"))
-    validate(make_cfg("train.bf16=false"))
-    with pytest.raises(ConfigError, match=r"train\.bf16"):
-        validate(make_cfg("train.bf16=maybe"))
+    validate(make_cfg("runtime.bf16=true"))
+    validate(make_cfg("runtime.bf16=false"))
+    with pytest.raises(ConfigError, match=r"runtime\.bf16"):
+        validate(make_cfg("runtime.bf16=maybe"))
 
 
 def test_tiny_bert_heads_must_divide_hidden_size(make_cfg) -> None:
@@ -143,11 +143,11 @@ def test_bad_boilerplate_regex_is_named(make_cfg) -> None:
 def test_cuda_requested_without_cuda_fails(make_cfg) -> None:
     import torch
 
-    cfg = make_cfg("train.device=cuda")
+    cfg = make_cfg("runtime.device=cuda")
     if torch.cuda.is_available():
         validate(cfg)  # a GPU box: cuda is a valid request
     else:
-        with pytest.raises(ConfigError, match=r"train\.device=.cuda. but no CUDA device is available"):
+        with pytest.raises(ConfigError, match=r"runtime\.device=.cuda. but no CUDA device is available"):
             validate(cfg)
 
 

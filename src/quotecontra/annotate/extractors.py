@@ -107,5 +107,5 @@ def extractor_of(cfg: Any) -> Extractor:
         name,
         model=str(acfg.attribution_model),
         batch_articles=int(acfg.attribution_batch_articles),
-        threads=int(cfg.train.torch_threads),
+        threads=int(cfg.runtime.torch_threads),
     )

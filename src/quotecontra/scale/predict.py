@@ -58,7 +58,7 @@ class PredictActor:
 
         torch.set_num_threads(max(1, threads))
         conf = OmegaConf.create(cfg)
-        self.clf = set_inference_precision(load_model(spec, conf), conf.train.bf16)
+        self.clf = set_inference_precision(load_model(spec, conf), conf.runtime.bf16)
         self.batch_size = batch_size
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list]:
@@ -85,8 +85,8 @@ def predict_ray(cfg: DictConfig, tracker: Tracker) -> StageResult:
     pcfg = cfg.predict
     files = list_pair_files(pcfg.file)
     workers = int(cfg.ray.num_workers)
-    batch_size = int(cfg.train.eval_batch_size)
-    threads = max(1, int(cfg.train.torch_threads) // workers) if not cfg.ray.address else 1
+    batch_size = int(cfg.runtime.eval_batch_size)
+    threads = max(1, int(cfg.runtime.torch_threads) // workers) if not cfg.ray.address else 1
     counts: Counter[str] = Counter()
     out = Path(pcfg.output)
     t0 = time.perf_counter()
