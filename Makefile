@@ -38,7 +38,7 @@ run: $(STAMP) ## Run the whole pipeline on the bundled sample corpus (runs/defau
 	$(BIN)/quotecontra all
 
 test: $(STAMP) ## Fast test tiers (unit, data, model, reliability, end-to-end smoke); slow and integration ones are skipped
-	$(BIN)/pytest -m "not slow and not integration" -q
+	$(BIN)/pytest -m "not slow and not integration" -q -n auto --maxprocesses=4 --dist loadscope
 
 test-integration: $(STAMP) ## Tests against a real Ray cluster and MLflow server (CI runs them after make test)
 	$(BIN)/pytest -m "integration and not slow" -q

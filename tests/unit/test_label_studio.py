@@ -115,6 +115,14 @@ def test_region_ids_are_short_plain_and_mapped_in_the_task_data(recs):
     assert ids == set(regions) and all(re.fullmatch(r"[A-Za-z0-9_-]{1,8}", i) for i in ids)
     spans = [r for r in result if r.get("from_name") == "label"]
     assert all(r["value"]["text"] == text[r["value"]["start"] : r["value"]["end"]] for r in spans)
+    # Each quote's Content regions are its record's spans, piece by piece, and read the record's own words (the
+    # record's text, built by annotate, not from the task): a shifted or dropped piece fails here.
+    by_id = {r["id"]: r for r in spans}
+    for q in (q for q in quotes if q.article_id == articles[0].id):
+        rids = regions_of(tasks[0], q.id)
+        assert [(by_id[i]["value"]["start"], by_id[i]["value"]["end"]) for i in rids] == [tuple(s) for s in q.spans]
+        assert " ".join(by_id[i]["value"]["text"] for i in rids) == q.text
+        assert all(by_id[i]["value"]["labels"] == ["Content"] for i in rids)
     split_quote = next(q for q in quotes if len(q.spans) == 2)
     pieces = regions_of(tasks[0], split_quote.id)
     assert len(pieces) == 2
