@@ -128,11 +128,12 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
     from transformers import set_seed
 
     from quotecontra.models import set_inference_precision
-    from quotecontra.train import corpus_texts, load_pairs, train_model
+    from quotecontra.pairs_store import read_rows
+    from quotecontra.train import corpus_texts, train_model
 
     paths = RunPaths.of(cfg.run_dir)
     seed = int(cfg.seed)
-    pairs = load_pairs(paths.pairs_hf)
+    pairs = read_rows(paths.pairs_hf)
     natural = [r for r in pairs.get("natural", []) if r.get("split") == "natural"]
     groups = [str(r["group"]) for r in natural]
     k = min(int(cfg.crossval.folds), len(set(groups)))

@@ -383,14 +383,14 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
     import torch
 
     from quotecontra.models import load_classifier, set_inference_precision
-    from quotecontra.train import load_pairs
+    from quotecontra.pairs_store import read_rows
 
     paths = RunPaths.of(cfg.run_dir)
     torch.set_num_threads(int(cfg.runtime.torch_threads))
     random.seed(int(cfg.seed))
     model_dir = Path(cfg.evaluate.model) if cfg.evaluate.model else paths.model
     clf = set_inference_precision(load_classifier(model_dir), cfg.runtime.bf16)
-    pairs = load_pairs(paths.pairs_hf)
+    pairs = read_rows(paths.pairs_hf)
     sets = load_eval_sets(cfg, pairs)
     bs = int(cfg.runtime.eval_batch_size)
     meta = model_dir / "model.json" if (model_dir / "model.json").exists() else model_dir / "model" / "model.json"

@@ -33,6 +33,7 @@ from quotecontra.models import (
     fit_sklearn,
     label_maps,
 )
+from quotecontra.pairs_store import read_rows
 from quotecontra.records import LABELS
 from quotecontra.runpaths import RunPaths
 from quotecontra.stage_result import StageResult
@@ -45,17 +46,6 @@ Row = dict[str, Any]
 CALIBRATION_TAG = "quotecontra.calibration"
 # What the logged MLflow model needs to load and run: pinned to the versions it was trained with.
 MODEL_REQUIREMENTS = ("torch", "transformers", "tokenizers", "accelerate", "numpy", "safetensors")
-
-
-def labelled_rows(ds: Any) -> list[Row]:
-    """premise/hypothesis/label/origin of every labelled pair; unlabelled ones cannot train or score."""
-    rows = []
-    for r in ds:
-        if r.get("label") in LABELS and r.get("premise") and r.get("hypothesis"):
-            rows.append(
-                {k: r.get(k) for k in ("id", "premise", "hypothesis", "label", "origin", "group", "target", "split")}
-            )
-    return rows
 
 
 # Contradiction and neutrality hold in both directions; entailment does not.
@@ -76,16 +66,6 @@ def natural_training_rows(rows: Sequence[Row], repeat: int, exclude_groups: froz
         {**r, "premise": r["hypothesis"], "hypothesis": r["premise"]} for r in base if r["label"] in SYMMETRIC_LABELS
     ]
     return [dict(r) for _ in range(repeat) for r in both]
-
-
-def load_pairs(pairs_hf: Path) -> dict[str, list[Row]]:
-    """The pairs stage's DatasetDict as lists of labelled rows per split (train, dev, test, natural)."""
-    import datasets
-
-    if not pairs_hf.exists():
-        raise FileNotFoundError(f"{pairs_hf}: no pairs dataset; run `quotecontra pairs` first")
-    dd = datasets.load_from_disk(str(pairs_hf))
-    return {name: labelled_rows(dd[name]) for name in dd}
 
 
 def subsample(rows: list[Row], n: int, seed: int) -> list[Row]:
@@ -362,7 +342,7 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
 
     paths = RunPaths.of(cfg.run_dir)
     set_seed(int(cfg.seed))
-    pairs = load_pairs(paths.pairs_hf)
+    pairs = read_rows(paths.pairs_hf)
     tracker.log_input("pairs", paths.pairs, context="training")
     nli_rows: list[Row] = []
     if cfg.nli.sources:

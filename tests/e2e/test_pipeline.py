@@ -51,8 +51,8 @@ def _checkout_commit() -> str | None:
 
 def test_every_stage_wrote_its_outputs(pipeline_run) -> None:
     from quotecontra.evaluate import negation_cases
+    from quotecontra.pairs_store import read_rows as load_pairs
     from quotecontra.records import Article, Quote, read_jsonl
-    from quotecontra.train import load_pairs
 
     base, res = pipeline_run
     run = base / "run"

@@ -79,9 +79,9 @@ def run_dir(tmp_path: Path) -> Path:
     """A pairs dataset on disk: synthetic train/dev/test and the natural split (4 trainable articles + heldout)."""
     import datasets
 
-    from quotecontra.pairs import _features
+    from quotecontra.pairs_store import features
 
-    feats = _features()
+    feats = features()
 
     def ds(rows: list[dict]) -> datasets.Dataset:
         full = [{k: r.get(k) for k in feats} | {"article_ids": [r["group"]]} for r in rows]

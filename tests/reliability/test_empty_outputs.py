@@ -57,7 +57,7 @@ def test_pairs_with_zero_pairs_keeps_the_previous_dataset(make_cfg, tmp_path: Pa
 def _pairs_dataset(run: Path) -> None:
     from datasets import DatasetDict
 
-    from quotecontra.pairs import to_dataset
+    from quotecontra.pairs_store import to_dataset
 
     def pair(i: int, label: str, split: str) -> Pair:
         hyp = {"entailment": "The road is open.", "contradiction": "The road is not open.", "neutral": "It rained."}

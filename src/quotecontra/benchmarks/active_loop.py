@@ -255,14 +255,14 @@ def main(
     overrides: Sequence[str] = (),
     mlflow_uri: str | None = None,
 ) -> dict[str, Any]:
-    from quotecontra.train import load_pairs
+    from quotecontra.pairs_store import read_rows
 
     t0 = time.perf_counter()
     if mlflow_uri is None and os.environ.get("QC_BENCH_MLFLOW") == "1":  # `make bench` passes no arguments
         mlflow_uri = os.environ.get("QC_BENCH_MLFLOW_URI", "sqlite:///mlflow.db")
     cfg = compose(model, overrides)
     caps = (int(cfg.export.select_per_target), int(cfg.export.select_per_article))
-    pairs = load_pairs(ensure_pairs(Path(run_dir)))
+    pairs = read_rows(ensure_pairs(Path(run_dir)))
     synthetic = pairs.get("train", [])
     natural = [r for r in pairs.get("natural", []) if r.get("split") == "natural"]
     heldout = [r for r in pairs.get("natural", []) if r.get("split") == "heldout"]

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig
-from pydantic import ValidationError
 from tqdm import tqdm
 
 from quotecontra.export import formats
@@ -34,6 +33,7 @@ from quotecontra.export.label_studio import (
     quote_id_map,
 )
 from quotecontra.export.select import select_tasks
+from quotecontra.pairs_store import read_records
 from quotecontra.records import Article, Pair, Quote, read_jsonl, write_jsonl
 from quotecontra.runpaths import RunPaths
 from quotecontra.safepath import inside, safe_name
@@ -42,70 +42,6 @@ from quotecontra.tracking import Tracker
 
 log = logging.getLogger(__name__)
 FORMATS = ("label_studio", "jsonl", "csv", "hf", "doccano")
-CANDIDATES = "candidates"
-
-
-def load_pairs(paths: RunPaths) -> tuple[dict[str, list[Pair]], dict[str, int]]:
-    """The pairs stage's splits (DatasetDict) plus the unlabelled natural candidates; bad rows are counted skips."""
-    splits: dict[str, list[Pair]] = {}
-    skipped: dict[str, int] = defaultdict(int)
-    fields = set(Pair.model_fields)
-    if paths.pairs_hf.exists():
-        for name, rows in _pair_split_rows(paths).items():
-            splits[name] = _pairs_from_rows(rows, fields, name, skipped)
-    cand = paths.pairs_parquet("natural_candidates")
-    if cand.exists():
-        import pandas as pd
-
-        rows = pd.read_parquet(cand).to_dict("records")
-        splits[CANDIDATES] = _pairs_from_rows(rows, fields, CANDIDATES, skipped)
-    return splits, dict(skipped)
-
-
-def _pair_split_rows(paths: RunPaths) -> dict[str, Any]:
-    """Rows of each split of the pairs DatasetDict.
-
-    datasets saves an empty split with no shard and then cannot load the dict back, so when the dict does not
-    load, each split is read on its own, from its parquet copy when the dataset folder fails.
-    """
-    import datasets
-    import pandas as pd
-
-    try:
-        dd = datasets.load_from_disk(str(paths.pairs_hf))
-        return {name: dd[name] for name in dd}
-    except (IndexError, ValueError, FileNotFoundError) as exc:
-        log.warning("%s does not load as a whole (%s): reading its splits one by one", paths.pairs_hf, exc)
-    names = json.loads((paths.pairs_hf / "dataset_dict.json").read_text())["splits"]
-    out: dict[str, Any] = {}
-    for name in names:
-        try:
-            out[name] = datasets.load_from_disk(str(paths.pairs_hf / name))
-        except (IndexError, ValueError, FileNotFoundError):
-            parquet = paths.pairs_parquet(name)
-            out[name] = pd.read_parquet(parquet).to_dict("records") if parquet.exists() else []
-    return out
-
-
-def _pairs_from_rows(rows: Any, fields: set[str], name: str, skipped: dict[str, int]) -> list[Pair]:
-    out = []
-    for row in rows:
-        clean = {k: _plain(v) for k, v in dict(row).items() if k in fields}
-        try:
-            out.append(Pair.model_validate(clean))
-        except ValidationError as exc:
-            skipped[name] += 1
-            log.warning("pairs/%s: skipped pair %s: %s", name, clean.get("id"), exc.errors()[0]["msg"])
-    return out
-
-
-def _plain(v: Any) -> Any:
-    """numpy arrays and NaN from parquet -> lists and None, as the records expect."""
-    if hasattr(v, "tolist"):
-        v = v.tolist()
-    if isinstance(v, float) and v != v:
-        return None
-    return v
 
 
 def _write_json(path: Path, obj: Any) -> Path:
@@ -142,7 +78,7 @@ def run(cfg: DictConfig, tracker: Tracker) -> StageResult:
     out.mkdir(parents=True, exist_ok=True)
     articles = {a.id: a for a in read_jsonl(paths.articles, Article)}
     quotes = list(read_jsonl(paths.quotes, Quote))
-    pair_splits, pair_skips = load_pairs(paths)
+    pair_splits, pair_skips = read_records(paths)
     tracker.log_input("quotes", paths.quotes, context="export")
     if paths.pairs.exists():
         tracker.log_input("pairs", paths.pairs, context="export")

@@ -165,24 +165,15 @@ def fixture_records() -> tuple[list[Article], list[Quote], dict[str, list[Pair]]
 
 
 def build_run_dir(run_dir: Path) -> tuple[list[Article], list[Quote], dict[str, list[Pair]]]:
-    """Write articles.jsonl, quotes.jsonl, pairs/hf (DatasetDict) and pairs/natural_candidates.parquet."""
-    import datasets
-    import pandas as pd
-
-    from quotecontra.export.formats import hf_datasets, save_hf
+    """Write articles.jsonl, quotes.jsonl and the pairs dataset (pairs_store.write_pairs, as the pairs stage does)."""
+    from quotecontra.pairs_store import write_pairs
     from quotecontra.runpaths import RunPaths
 
     articles, quotes, splits = fixture_records()
     paths = RunPaths.of(run_dir)
     write_jsonl(paths.articles, articles)
     write_jsonl(paths.quotes, quotes)
-    labelled = {k: v for k, v in splits.items() if k != "candidates"}
-    _, dd = hf_datasets(quotes, labelled)
-    paths.pairs.mkdir(parents=True, exist_ok=True)
-    assert isinstance(dd, datasets.DatasetDict)
-    save_hf(dd, paths.pairs_hf)
-    rows = [p.model_dump(mode="json") for p in splits["candidates"]]
-    pd.DataFrame(rows).to_parquet(paths.pairs_parquet("natural_candidates"))
+    write_pairs(paths.pairs, {k: v for k, v in splits.items() if k != "candidates"}, splits["candidates"])
     return articles, quotes, splits
 
 

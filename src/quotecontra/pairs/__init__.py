@@ -205,57 +205,14 @@ def options_from(cfg: DictConfig) -> PairsOptions:
     )
 
 
-def _features():
-    from datasets import Features, Sequence, Value
-
-    return Features(
-        {
-            "id": Value("string"),
-            "premise": Value("string"),
-            "hypothesis": Value("string"),
-            "label": Value("string"),
-            "origin": Value("string"),
-            "premise_quote_id": Value("string"),
-            "hypothesis_quote_id": Value("string"),
-            "article_ids": Sequence(Value("string")),
-            "group": Value("string"),
-            "target": Value("string"),
-            "split": Value("string"),
-            "edited_side": Value("string"),
-            "similarity": Value("float64"),
-            "annotator": Value("string"),
-        }
-    )
-
-
-def to_dataset(pairs: Sequence[Pair]):
-    """A datasets.Dataset with the Pair fields as columns (label a string column, None when unlabelled)."""
-    from datasets import Dataset
-
-    feats = _features()
-    rows = [p.model_dump() for p in pairs]
-    return Dataset.from_dict({k: [r[k] for r in rows] for k in feats}, features=feats)
-
-
 def write_outputs(result: PairsResult, out_dir: Path, card: str) -> list[Path]:
-    """pairs/: hf/ (DatasetDict), <split>.parquet, natural_candidates.parquet, claims.jsonl, README.md."""
-    import shutil
-
-    from datasets import DatasetDict
-
-    from quotecontra.export.formats import save_hf
+    """pairs/: the dataset (pairs_store: hf/, <split>.parquet, natural_candidates.parquet), claims.jsonl, README.md."""
+    from quotecontra.pairs_store import write_pairs
     from quotecontra.records import write_jsonl
     from quotecontra.runpaths import RunPaths
 
     paths = RunPaths.of(out_dir.parent)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    dd = DatasetDict({s: to_dataset(result.splits[s]) for s in (*SPLITS, "natural")})
-    if paths.pairs_hf.exists():
-        shutil.rmtree(paths.pairs_hf)
-    save_hf(dd, paths.pairs_hf)  # an empty split (a tiny corpus has no dev articles) must stay loadable
-    for s, ds in dd.items():
-        ds.to_parquet(str(paths.pairs_parquet(s)))
-    to_dataset(result.candidates).to_parquet(str(out_dir / "natural_candidates.parquet"))
+    write_pairs(out_dir, {s: result.splits[s] for s in (*SPLITS, "natural")}, result.candidates)
     write_jsonl(paths.claims, result.claims)
     paths.pairs_card.write_text(card, encoding="utf-8")
     return [paths.pairs]
