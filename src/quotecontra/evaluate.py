@@ -122,8 +122,9 @@ SUBSTITUTE_PLACES = ("Northgate", "Elmstead", "Varrow")
 SENTENCE_START_WORDS = {"the", "a", "an", "we", "it", "they", "this", "that", "there", "our", "i", "he", "she"}
 
 
-def negate(text: str) -> str | None:
-    """Negate a clause: 'not' after its first auxiliary, else 'It is not true that ...'; None if already negative."""
+def negate_text(text: str) -> str | None:
+    """Negate a plain string (the behavioural check): 'not' after its first auxiliary, else 'It is not true that
+    ...'; None if already negative. (pairs.edits.negate edits a spaCy parse instead, for the synthetic pairs.)"""
     text = text.strip()
     if not text or NEGATED.search(text):
         return None
@@ -198,7 +199,7 @@ def negation_cases(rows: Sequence[Row]) -> list[Row]:
     for r in rows:
         if r.get("label") != "entailment":
             continue
-        neg = negate(r["hypothesis"])
+        neg = negate_text(r["hypothesis"])
         if neg:
             out.append({**r, "hypothesis": neg, "label": "contradiction"})
     return out

@@ -17,10 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from quotecontra.readers import ReadReport, Skip
-from quotecontra.records import Article, Quote, quote_id
+from quotecontra.records import QUOTE_TYPES, Article, Quote, quote_id
 from quotecontra.text_match import tokenize
-
-QUOTE_TYPES = ("direct", "mixed", "indirect")
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Literal, TypeVar, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 QuoteType = Literal["direct", "mixed", "indirect"]
+QUOTE_TYPES: tuple[str, ...] = get_args(QuoteType)  # the one list of quote types (annotate, gold, Label Studio)
 Label = Literal["contradiction", "entailment", "neutral"]
 LABELS: tuple[Label, ...] = ("contradiction", "entailment", "neutral")
 # "natural": gold pairs that may train (cross-validated by article); "heldout": gold pairs that only ever test.

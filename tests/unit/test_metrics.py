@@ -13,7 +13,7 @@ from quotecontra.evaluate import (
     classification_metrics,
     expected_calibration_error,
     flat_metrics,
-    negate,
+    negate_text,
     negation_cases,
     rename,
     rename_name_cases,
@@ -81,8 +81,8 @@ def test_slice_metrics_per_origin_and_small_slices_dropped() -> None:
         ("The council approved the budget.", "It is not true that the council approved the budget."),
     ],
 )
-def test_negate(text: str, expected: str | None) -> None:
-    assert negate(text) == expected
+def test_negate_text(text: str, expected: str | None) -> None:
+    assert negate_text(text) == expected
 
 
 def test_rename_whole_words_only() -> None:

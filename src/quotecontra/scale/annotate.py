@@ -6,18 +6,15 @@ import json
 import os
 import shutil
 import time
-from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from quotecontra.readers import (
-    ReadReport,
-    Skip,
-)
+from quotecontra.annotate.stage import Annotated
+from quotecontra.readers import ReadReport, Skip
 from quotecontra.records import Article
-from quotecontra.runpaths import RunPaths, replacing
+from quotecontra.runpaths import RunPaths
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -139,139 +136,120 @@ class ShardWriter:
         return self.shards
 
 
-@dataclass
-class _Tally:
-    n_articles: int = 0
-    parsed_words: int = 0
-    cache_hits: int = 0
-    types: Counter[str] = field(default_factory=Counter)
-    rules: Counter[str] = field(default_factory=Counter)
+class RaySource:
+    """``annotate.backend=ray``: articles read and annotated on a pool of Ray actors, yielded back in input order
+    to the one annotate stage (:func:`quotecontra.annotate.stage.run`), which writes what the local backend writes.
+    The quote records also go to ``quotes_parquet/`` shards, renamed into place on :meth:`close`."""
 
+    def __init__(self, cfg: DictConfig, digest: str) -> None:
+        from quotecontra.annotate.options import AnnotateOptions
+        from quotecontra.annotate.stage import reader_options
 
-def annotate_ray(cfg: DictConfig, tracker: Tracker) -> StageResult:
-    """``annotate.backend=ray``: the annotate stage on a Ray cluster, writing what the local backend writes."""
-    ray = import_ray()
-    from tqdm import tqdm
+        self.cfg, self.digest = cfg, digest
+        self.paths = RunPaths.of(cfg.run_dir)
+        self.options = AnnotateOptions.from_config(cfg.annotate)
+        self.ropts = reader_options(cfg)
+        self.workers, self.batch_size = int(cfg.ray.num_workers), int(cfg.ray.batch_size)
+        self.parquet_tmp = self.paths.root / "quotes_parquet.tmp"
+        self.how = "local"
+        self.t0 = self.t_ready = self.t_end = 0.0
+        self.n_articles = 0
 
-    from quotecontra.annotate import (
-        TYPES,
-        AnnotateOptions,
-        QuoteCache,
-        _summary_line,
-        config_digest,
-        reader_options,
-        report_counts,
-    )
-    from quotecontra.stage_result import StageResult
+    def stream(self, report: ReadReport, errors: list[tuple[str, str]]) -> Iterator[Annotated]:
+        ray = import_ray()
+        from quotecontra.records import Quote
 
-    paths = RunPaths.of(cfg.run_dir)
-    options = AnnotateOptions.from_config(cfg.annotate)
-    ropts = reader_options(cfg)
-    inputs = list_inputs(cfg.input, ropts.format)
-    tracker.log_input("articles", Path(cfg.input), context="annotate")
-    digest = config_digest(options)
-    cache = QuoteCache(paths.annotate_cache, digest, enabled=bool(cfg.annotate.incremental))
-    workers, batch_size = int(cfg.ray.num_workers), int(cfg.ray.batch_size)
-    abs_files = inputs.absolute()
-    position = {p: i for i, p in enumerate(abs_files)}
-    errors: list[tuple[str, str]]
-    report, errors = ReadReport(), []
-    tally = _Tally()
-    seen: set[str] = set()
-    paths.root.mkdir(parents=True, exist_ok=True)
-    parquet_tmp = paths.root / "quotes_parquet.tmp"
-    shutil.rmtree(parquet_tmp, ignore_errors=True)
-    shards = ShardWriter(parquet_tmp, quote_schema())
-    t0 = time.perf_counter()
-    with ray_session(cfg.ray.address, workers) as how:
-        t_ready = time.perf_counter()
-        ds = ray.data.read_binary_files(abs_files, include_paths=True, num_cpus=READ_CPUS)
-        ds = ds.map_batches(
-            expand_files,
-            fn_kwargs={
-                "root_abs": os.path.abspath(inputs.root) if inputs.root is not None else None,
-                "display": inputs.display,
-                "fmt": ropts.format,
-                "opts": ropts,
-            },
-            batch_size=None,
-            batch_format="numpy",
-            num_cpus=READ_CPUS,
-        )
-        ds = ds.map_batches(
-            AnnotateActor,
-            fn_constructor_kwargs={
-                "options": options,
-                "cache_root": os.path.abspath(paths.annotate_cache),
-                "digest": digest,
-                "incremental": bool(cfg.annotate.incremental),
-            },
-            batch_size=batch_size,
-            compute=ray.data.ActorPoolStrategy(size=workers),
-            num_cpus=1,
-            batch_format="numpy",
-        )
-        last = (-1, -1)
-        bar = tqdm(desc="annotate[ray]", unit="article", mininterval=2.0)
-        with (
-            replacing(paths.articles) as art_tmp,
-            replacing(paths.quotes) as quo_tmp,
-            art_tmp.open("w", encoding="utf-8") as af,
-            quo_tmp.open("w", encoding="utf-8") as qf,
-        ):
+        inputs = list_inputs(self.cfg.input, self.ropts.format)
+        abs_files = inputs.absolute()
+        position = {p: i for i, p in enumerate(abs_files)}
+        seen: set[str] = set()
+        self.paths.root.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(self.parquet_tmp, ignore_errors=True)
+        self.shards = ShardWriter(self.parquet_tmp, quote_schema())
+        self.t0 = time.perf_counter()
+        with ray_session(self.cfg.ray.address, self.workers) as how:
+            self.how, self.t_ready = how, time.perf_counter()
+            ds = ray.data.read_binary_files(abs_files, include_paths=True, num_cpus=READ_CPUS)
+            ds = ds.map_batches(
+                expand_files,
+                fn_kwargs={
+                    "root_abs": os.path.abspath(inputs.root) if inputs.root is not None else None,
+                    "display": inputs.display,
+                    "fmt": self.ropts.format,
+                    "opts": self.ropts,
+                },
+                batch_size=None,
+                batch_format="numpy",
+                num_cpus=READ_CPUS,
+            )
+            ds = ds.map_batches(
+                AnnotateActor,
+                fn_constructor_kwargs={
+                    "options": self.options,
+                    "cache_root": os.path.abspath(self.paths.annotate_cache),
+                    "digest": self.digest,
+                    "incremental": bool(self.cfg.annotate.incremental),
+                },
+                batch_size=self.batch_size,
+                compute=ray.data.ActorPoolStrategy(size=self.workers),
+                num_cpus=1,
+                batch_format="numpy",
+            )
+            last = (-1, -1)
             for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
                 for row in rows(batch):
                     ordinal = (position[row["path"]], int(row["line"]))
                     if ordinal <= last:
                         raise RuntimeError(f"Ray returned {row['source']} out of input order: refusing to write")
                     last = ordinal
-                    _write_row(row, af, qf, shards, report, errors, seen, tally)
-                    bar.update(1)
-        bar.close()
-    shards.close()
-    shutil.rmtree(paths.root / "quotes_parquet", ignore_errors=True)
-    parquet_tmp.replace(paths.root / "quotes_parquet")
-    elapsed = time.perf_counter() - t0
-    work_seconds = time.perf_counter() - t_ready
-    words_per_s = tally.parsed_words / work_seconds if tally.parsed_words and work_seconds > 0 else 0.0
-    articles_per_s = tally.n_articles / work_seconds if work_seconds > 0 else 0.0
-    types, rules = tally.types, tally.rules
-    skipped = sum(report.skipped.values())
-    out = {
-        "input": str(cfg.input),
-        "backend": "ray",
-        "cluster": how,
-        "workers": workers,
-        **report_counts(report, errors, types, rules, tally.n_articles, tally.cache_hits),
-        "seconds": round(elapsed, 3),
-        "cluster_start_seconds": round(t_ready - t0, 3),
-        "parsed_words": tally.parsed_words,
-        "words_per_s": round(words_per_s, 1),
-        "articles_per_s": round(articles_per_s, 2),
-        "config_digest": digest,
-    }
-    paths.annotate_report.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
-    metrics = {
-        "articles": float(tally.n_articles),
-        "skipped": float(skipped + len(errors)),
-        "quotes": float(sum(types.values())),
-        **{f"quotes_{t}": float(types[t]) for t in TYPES},
-        "cached_articles": float(tally.cache_hits),
-        "words_per_s": float(words_per_s),
-        "articles_per_s": float(articles_per_s),
-    }
-    summary = [
-        _summary_line(tally.n_articles, types, report, errors),
-        f"ray backend: {workers} workers ({how} cluster), {articles_per_s:.1f} articles/s, "
-        f"parquet shards in {paths.root / 'quotes_parquet'}",
-    ]
-    if tally.cache_hits:
-        summary.append(f"{tally.cache_hits} articles unchanged: records reused from {cache.root}")
-    return StageResult(
-        metrics=metrics,
-        outputs=[paths.quotes, paths.articles, paths.annotate_report, paths.root / "quotes_parquet"],
-        summary=summary,
-    )
+                    if not _accept(row, report, errors, seen):
+                        continue
+                    lines = str(row["quotes"]).splitlines()
+                    for line in lines:
+                        self.shards.add(json.loads(line))
+                    self.n_articles += 1
+                    yield Annotated(
+                        Article.model_validate_json(str(row["article"])),
+                        [Quote.model_validate_json(line) for line in lines],
+                        cached=bool(row["cached"]),
+                        words=int(row["words"]),
+                    )
+        self.t_end = time.perf_counter()
+
+    def close(self) -> None:
+        self.shards.close()
+        final = self.paths.root / "quotes_parquet"
+        shutil.rmtree(final, ignore_errors=True)
+        self.parquet_tmp.replace(final)
+
+    @property
+    def seconds(self) -> float:
+        return self.t_end - self.t_ready  # the cluster's start is not annotation time
+
+    @property
+    def details(self) -> dict[str, Any]:
+        work = self.seconds
+        articles_per_s = self.n_articles / work if work > 0 else 0.0
+        return {
+            "head": {"backend": "ray", "cluster": self.how, "workers": self.workers},
+            "tail": {
+                "cluster_start_seconds": round(self.t_ready - self.t0, 3),
+                "articles_per_s": round(articles_per_s, 2),
+            },
+            "metrics": {"articles_per_s": float(articles_per_s)},
+            "summary": [
+                f"ray backend: {self.workers} workers ({self.how} cluster), {articles_per_s:.1f} articles/s, "
+                f"parquet shards in {self.paths.root / 'quotes_parquet'}"
+            ],
+            "outputs": [self.paths.root / "quotes_parquet"],
+        }
+
+
+def annotate_ray(cfg: DictConfig, tracker: Tracker) -> StageResult:
+    """The annotate stage with :class:`RaySource` (``quotecontra.backends`` calls it for ``annotate.backend=ray``)."""
+    from quotecontra.annotate.stage import LocalSource, run
+
+    return run(cfg, tracker, RaySource(cfg, LocalSource.digest(cfg)))
 
 
 def rows(batch: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -280,37 +258,17 @@ def rows(batch: dict[str, Any]) -> Iterator[dict[str, Any]]:
         yield {k: batch[k][i] for k in keys}
 
 
-def _write_row(
-    row: dict[str, Any],
-    af: Any,
-    qf: Any,
-    shards: ShardWriter,
-    report: ReadReport,
-    errors: list[tuple[str, str]],
-    seen: set[str],
-    tally: _Tally,
-) -> None:
-    """One article's outcome, applied exactly as the local backend applies it (skips, duplicate ids, errors)."""
+def _accept(row: dict[str, Any], report: ReadReport, errors: list[tuple[str, str]], seen: set[str]) -> bool:
+    """One article's outcome, applied exactly as the local reader applies it (skips, duplicate ids, errors)."""
     if row["skip"]:
         report.add_skip(Skip(str(row["source"]), str(row["skip"])))
-        return
+        return False
     aid = str(row["id"])
     if aid in seen:
         report.add_skip(Skip(str(row["source"]), f"duplicate id: {aid}"))
-        return
+        return False
     seen.add(aid)
     report.read += 1
-    tally.n_articles += 1
     if row["error"]:
         errors.append((aid, str(row["error"])))
-    if row["cached"]:
-        tally.cache_hits += 1
-    tally.parsed_words += int(row["words"])
-    af.write(str(row["article"]) + "\n")
-    text = str(row["quotes"])
-    qf.write(text)
-    for line in text.splitlines():
-        q = json.loads(line)
-        tally.types[q["type"]] += 1
-        tally.rules[q["rule"]] += 1
-        shards.add(q)
+    return True

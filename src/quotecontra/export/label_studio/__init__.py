@@ -40,7 +40,6 @@ from quotecontra.export.label_studio.tasks import (
     PAIRS_CONFIG,
     QUOTE_CONTROLS,
     QUOTE_TASK,
-    QUOTE_TYPES,
     QUOTES_CONFIG,
     SPAN_LABELS,
     SPEAKER,
@@ -51,6 +50,7 @@ from quotecontra.export.label_studio.tasks import (
     quote_result,
     regions_of,
 )
+from quotecontra.records import QUOTE_TYPES
 
 __all__ = [
     "CONTENT",

@@ -15,8 +15,8 @@ from typing import Any, cast
 
 from pydantic import ValidationError
 
-from quotecontra.export.label_studio.tasks import CONTENT, CUE, QUOTE_CONTROLS, QUOTE_TYPES, SPAN_LABELS, SPEAKER
-from quotecontra.records import Quote, quote_id
+from quotecontra.export.label_studio.tasks import CONTENT, CUE, QUOTE_CONTROLS, SPAN_LABELS, SPEAKER
+from quotecontra.records import QUOTE_TYPES, Quote, quote_id
 
 LEGACY_MARK = "#c"
 REEXPORT = (

@@ -21,7 +21,6 @@ QUOTE_TASK = "quotes"
 PAIR_TASK = "pair"
 CONTENT, SPEAKER, CUE = "Content", "Speaker", "Cue"
 SPAN_LABELS = (CONTENT, SPEAKER, CUE)
-QUOTE_TYPES = ("direct", "mixed", "indirect")
 # Control tag names of the two labeling configs: an export that uses others came from another project.
 QUOTE_CONTROLS = frozenset({"label", "type", "target", "speaker_name", "optional"})
 PAIR_CONTROLS = frozenset({"label", "why"})
