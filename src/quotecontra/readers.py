@@ -12,7 +12,7 @@ import os
 import re
 import stat
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -243,26 +243,55 @@ def make_article(
     return Article(id=article_id, title=title, text=text, source=source, meta=meta or {})
 
 
-def _read_file_bytes(path: Path, opts: ReaderOptions) -> bytes | Skip:
-    try:
-        size = path.stat().st_size
-        if size > opts.max_bytes * 4:  # do not even load absurd files; the text check below is exact
-            return Skip(str(path), f"too large: {size} bytes > data.max_bytes={opts.max_bytes}")
-        return path.read_bytes()
-    except OSError as exc:
-        return Skip(str(path), f"unreadable: {exc.strerror}")
+def parse_file(raw: bytes, source: str, opts: ReaderOptions) -> Article | Skip:
+    """One whole-file article from its bytes (the id is the file's stem); too large or undecodable is a skip.
+
+    Public so that every backend parses the same way: the local reader after reading the file, the Ray backend on
+    the bytes its workers read.
+    """
+    if len(raw) > opts.max_bytes * 4:
+        return Skip(source, f"too large: {len(raw)} bytes > data.max_bytes={opts.max_bytes}")
+    text = decode(raw, source)
+    if isinstance(text, Skip):
+        return text
+    return make_article(Path(source).stem, text, source, opts)
+
+
+def parse_jsonl(lines: Iterable[bytes], source: str, opts: ReaderOptions) -> Iterator[Article | Skip]:
+    """The articles of a jsonl file's lines (``source:lineno`` names each); a bad line is a skip, never fatal."""
+    stem = Path(source).stem
+    for lineno, raw in enumerate(lines, 1):
+        where = f"{source}:{lineno}"
+        if not raw.strip():
+            continue
+        line = decode(raw, where)
+        if isinstance(line, Skip):
+            yield line
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield Skip(where, f"bad json: {exc.msg}")
+            continue
+        if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
+            yield Skip(where, "bad json: no 'text' string")
+            continue
+        article_id = str(obj.get("id") or obj.get("article_id") or f"{stem}-{lineno}")
+        meta = {k: str(v) for k, v in obj.items() if k not in {"id", "article_id", "text", "title"}}
+        yield make_article(article_id, obj["text"], where, opts, title=str(obj.get("title") or ""), meta=meta)
 
 
 def _iter_file(path: Path, opts: ReaderOptions) -> Iterator[Article | Skip]:
-    raw = _read_file_bytes(path, opts)
-    if isinstance(raw, Skip):
-        yield raw
+    try:
+        size = path.stat().st_size
+        if size > opts.max_bytes * 4:  # do not even load absurd files; the text check is exact
+            yield Skip(str(path), f"too large: {size} bytes > data.max_bytes={opts.max_bytes}")
+            return
+        raw = path.read_bytes()
+    except OSError as exc:
+        yield Skip(str(path), f"unreadable: {exc.strerror}")
         return
-    text = decode(raw, str(path))
-    if isinstance(text, Skip):
-        yield text
-        return
-    yield make_article(path.stem, text, str(path), opts)
+    yield parse_file(raw, str(path), opts)
 
 
 def _iter_jsonl(path: Path, opts: ReaderOptions) -> Iterator[Article | Skip]:
@@ -272,25 +301,7 @@ def _iter_jsonl(path: Path, opts: ReaderOptions) -> Iterator[Article | Skip]:
         yield Skip(str(path), f"unreadable: {exc.strerror}")
         return
     with fh:
-        for lineno, raw in enumerate(fh, 1):
-            source = f"{path}:{lineno}"
-            if not raw.strip():
-                continue
-            line = decode(raw, source)
-            if isinstance(line, Skip):
-                yield line
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield Skip(source, f"bad json: {exc.msg}")
-                continue
-            if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
-                yield Skip(source, "bad json: no 'text' string")
-                continue
-            article_id = str(obj.get("id") or obj.get("article_id") or f"{path.stem}-{lineno}")
-            meta = {k: str(v) for k, v in obj.items() if k not in {"id", "article_id", "text", "title"}}
-            yield make_article(article_id, obj["text"], source, opts, title=str(obj.get("title") or ""), meta=meta)
+        yield from parse_jsonl(fh, str(path), opts)
 
 
 def list_input_files(folder: Path, suffixes: set[str], report: ReadReport) -> list[Path]:

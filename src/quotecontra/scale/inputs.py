@@ -1,4 +1,5 @@
-"""Reading the input on Ray: the same files in the same order as the local reader, through its per-article logic."""
+"""Reading the input on Ray: the same files in the same order as the local reader, parsed by its public functions
+(readers.parse_file, readers.parse_jsonl) on the bytes the workers read."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from quotecontra.readers import (
@@ -75,32 +75,6 @@ def list_inputs(input_path: str | Path, fmt: str = "auto") -> InputFiles:
     return InputFiles(files=files, kinds=[_kind(f, fmt) for f in files], root=root, display=str(path))
 
 
-class _MemoryFile:
-    """Bytes that Ray read, dressed as the Path the local reader expects (stat, read_bytes, open, stem, str).
-
-    It lets the reader's private per-file and per-line logic run unchanged on a Ray worker, so both backends
-    make byte-identical articles and skips.
-    """
-
-    def __init__(self, raw: bytes, display: str) -> None:
-        self._raw, self._display = raw, display
-        self.stem = Path(display).stem
-
-    def stat(self) -> SimpleNamespace:
-        return SimpleNamespace(st_size=len(self._raw))
-
-    def read_bytes(self) -> bytes:
-        return self._raw
-
-    def open(self, mode: str = "rb") -> io.BytesIO:
-        if "b" not in mode:
-            raise ValueError("_MemoryFile opens in binary mode only")
-        return io.BytesIO(self._raw)
-
-    def __str__(self) -> str:
-        return self._display
-
-
 def _iter_parquet(raw: bytes, display: str, opts: ReaderOptions) -> Iterator[tuple[int, Article | Skip]]:
     """Rows of a parquet shard (columns id, text, title; others go to meta), numbered from 1."""
     import pyarrow.parquet as pq
@@ -128,13 +102,11 @@ def read_shard(raw: bytes, display: str, kind: str, opts: ReaderOptions) -> Iter
     if kind == "parquet":
         yield from _iter_parquet(raw, display, opts)
         return
-    fake: Any = _MemoryFile(raw, display)
     if kind == "file":
-        for item in readers._iter_file(fake, opts):
-            yield 0, item
+        yield 0, readers.parse_file(raw, display, opts)
         return
-    for item in readers._iter_jsonl(fake, opts):
-        # _iter_jsonl names each line "path:lineno"; the line number is the ordinal inside the shard.
+    for item in readers.parse_jsonl(io.BytesIO(raw), display, opts):
+        # parse_jsonl names each line "path:lineno"; the line number is the ordinal inside the shard.
         yield int(item.source.rsplit(":", 1)[1]), item
 
 
