@@ -322,7 +322,7 @@ def reader_options(cfg: DictConfig) -> Any:
 
 def _run_gold(cfg: DictConfig, tracker: Any) -> tuple[dict[str, Any], dict[str, float], list[str]]:
     from quotecontra.readers import iter_articles
-    from quotecontra.records import read_jsonl
+    from quotecontra.records import Article, read_jsonl
     from quotecontra.runpaths import RunPaths
 
     paths = RunPaths.of(cfg.run_dir)
@@ -330,7 +330,12 @@ def _run_gold(cfg: DictConfig, tracker: Any) -> tuple[dict[str, Any], dict[str, 
     if not sources:
         raise FileNotFoundError("no gold files: pass gold=FILE_OR_DIR (data/gold and the seed are absent)")
     report = ReadReport()
-    gold = load_gold(sources, report=report)
+    # the run's articles come first in the gold lookup: imported gold names its article by id, not by a file beside it
+    run_articles = {a.id: a for a in read_jsonl(paths.articles, Article)} if paths.articles.exists() else {}
+    gold = load_gold(sources, report=report, articles=run_articles)
+    if not gold:
+        skips = "; ".join(s.reason for s in report.skips) or "no gold files"
+        raise ValueError(f"evaluate-quotes: no gold file loaded from {[str(s) for s in sources]}: {skips}")
     for src in sources:
         tracker.log_input(f"gold:{src.name}", src, context="eval")
     preds = list(read_jsonl(paths.quotes, Quote)) if paths.quotes.exists() else []

@@ -174,3 +174,34 @@ def test_pairs_with_an_empty_split_saved_by_plain_save_to_disk_still_export(tmp_
     metrics = run_stage("export", make_cfg("export.formats=[jsonl]", run_dir=tmp_path))
     assert metrics["pairs_test"] == 0 and metrics["pairs_train"] == len(splits["train"])
     assert metrics["pairs_candidates"] == len(splits["candidates"])
+
+
+def test_imported_gold_round_trips_into_evaluate_quotes(exported, tmp_path, make_cfg):
+    """import-annotations -> evaluate-quotes: the written gold files load (articles found) and, with every prediction
+    accepted unchanged, score the run's own quotes at F1 1.0; a folder without gold exits non-zero."""
+    run_dir, _, _, articles, quotes, _ = exported
+    ls = run_dir / "export" / "label_studio"
+    tasks = json.loads((ls / "quotes_tasks.json").read_text())
+    who = {"id": 4, "email": "ann@example.org"}
+    export = [
+        {
+            "id": i,
+            "data": t["data"],
+            "annotations": [{"id": i, "completed_by": who, "result": copy.deepcopy(t["predictions"][0]["result"])}],
+        }
+        for i, t in enumerate(tasks, 1)
+    ]
+    src = tmp_path / "export.json"
+    src.write_text(json.dumps(export))
+    run_stage("import-annotations", make_cfg(f"file={src}", run_dir=run_dir))
+    gold_dir = run_dir / "imported_gold"  # export.import_dir, its default
+    cfg = make_cfg("stage=evaluate-quotes", f"gold={gold_dir}", run_dir=run_dir)
+    metrics = run_stage("evaluate-quotes", cfg)
+    written = json.loads((run_dir / "quote_metrics.json").read_text())
+    assert len(list(gold_dir.glob("*.json"))) == len(articles)
+    assert metrics["quote.f1"] == 1.0 and metrics["speaker.acc"] == 1.0 and metrics["n_gold"] == len(quotes), written
+    bad = tmp_path / "bad_gold"
+    bad.mkdir()
+    (bad / "lost.json").write_text(json.dumps({"article": "lost.txt", "quotes": [], "pairs": []}))
+    with pytest.raises(ValueError, match="no gold file loaded"):  # not F1 0.000 and exit 0
+        run_stage("evaluate-quotes", make_cfg("stage=evaluate-quotes", f"gold={bad}", run_dir=run_dir))
