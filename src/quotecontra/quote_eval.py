@@ -308,16 +308,12 @@ def _gold_sources(cfg: DictConfig) -> list[Path]:
 
 
 def reader_options(cfg: DictConfig) -> Any:
-    from quotecontra.readers import ReaderOptions
+    """annotate's reader options, with the format taken from each gold article's file (format=auto)."""
+    from dataclasses import replace
 
-    d = cfg.data
-    return ReaderOptions(
-        format="auto",
-        max_bytes=d.max_bytes,
-        min_words=d.min_words,
-        require_english=d.require_english,
-        boilerplate=tuple(d.boilerplate),
-    )
+    from quotecontra.annotate.stage import reader_options as annotate_reader_options
+
+    return replace(annotate_reader_options(cfg), format="auto")
 
 
 def _run_gold(cfg: DictConfig, tracker: Any) -> tuple[dict[str, Any], dict[str, float], list[str]]:

@@ -51,7 +51,7 @@ def _checkout_commit() -> str | None:
 
 def test_every_stage_wrote_its_outputs(pipeline_run) -> None:
     from quotecontra.evaluate import negation_cases
-    from quotecontra.pairs_store import read_rows as load_pairs
+    from quotecontra.pairs_store import read_rows
     from quotecontra.records import Article, Quote, read_jsonl
 
     base, res = pipeline_run
@@ -65,7 +65,7 @@ def test_every_stage_wrote_its_outputs(pipeline_run) -> None:
     # pairs: the DatasetDict with its four splits, and the dataset card
     splits = json.loads((run / "pairs" / "hf" / "dataset_dict.json").read_text())["splits"]
     assert {"train", "dev", "test", "natural"} <= set(splits)
-    pairs = load_pairs(run / "pairs" / "hf")
+    pairs = read_rows(run / "pairs" / "hf")
     assert pairs["train"] and pairs["test"] and pairs["natural"]
     assert (run / "pairs" / "README.md").read_text().strip()
 

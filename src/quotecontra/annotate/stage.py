@@ -48,6 +48,8 @@ class AnnotateSource(Protocol):
     Then ``seconds`` is the annotation time (the basis of words/s) and ``details`` what the backend adds: report
     keys before the counts (``head``) and after the timing (``tail``), ``metrics``, ``summary`` lines, ``outputs``."""
 
+    digest: str  # the per-article cache digest, written into the report as config_digest
+
     def stream(self, report: ReadReport, errors: list[tuple[str, str]]) -> Iterator[Annotated]: ...
 
     def close(self) -> None: ...
@@ -73,20 +75,17 @@ def reader_options(cfg: DictConfig) -> ReaderOptions:
 class LocalSource:
     """The configured extractor (rules, learned or hybrid) in this process, with the per-article cache."""
 
-    def __init__(self, cfg: DictConfig, cache: QuoteCache) -> None:
+    def __init__(self, cfg: DictConfig) -> None:
         from quotecontra.annotate.extractors import extractor_of
 
-        self.cfg, self.cache = cfg, cache
+        self.cfg = cfg
         self.options = AnnotateOptions.from_config(cfg.annotate)
         self.extractor = extractor_of(cfg)  # rules | learned | hybrid (quotecontra.annotate.extractors)
+        self.digest = self.extractor.digest(config_digest(self.options))  # its version and model too
+        self.cache = QuoteCache(
+            RunPaths.of(cfg.run_dir).annotate_cache, self.digest, enabled=bool(cfg.annotate.incremental)
+        )
         self.parse_seconds = self.load_seconds = 0.0
-
-    @staticmethod
-    def digest(cfg: DictConfig) -> str:
-        """The cache digest: record settings, lexicon, and the extractor's own version and model."""
-        from quotecontra.annotate.extractors import extractor_of
-
-        return extractor_of(cfg).digest(config_digest(AnnotateOptions.from_config(cfg.annotate)))
 
     def _load_nlp(self) -> Language:
         from quotecontra.annotate.extract import build_nlp
@@ -145,8 +144,7 @@ def run(cfg: DictConfig, tracker: Tracker, source: AnnotateSource | None = None)
     if source is None and str(cfg.annotate.backend) != "local":  # ray runs through quotecontra.backends.annotate
         raise NotImplementedError(f"annotate.backend={cfg.annotate.backend!r}: pass its source (quotecontra.backends)")
     paths = RunPaths.of(cfg.run_dir)
-    cache = QuoteCache(paths.annotate_cache, LocalSource.digest(cfg), enabled=bool(cfg.annotate.incremental))
-    source = source if source is not None else LocalSource(cfg, cache)
+    source = source if source is not None else LocalSource(cfg)
     input_path = Path(cfg.input)
     tracker.log_input("articles", input_path, context="annotate")
     report, tally = ReadReport(), Tally()
@@ -176,7 +174,7 @@ def run(cfg: DictConfig, tracker: Tracker, source: AnnotateSource | None = None)
         **details.get("tail", {}),
         "parsed_words": tally.parsed_words,
         "words_per_s": round(words_per_s, 1),
-        "config_digest": cache.digest,
+        "config_digest": source.digest,
     }
     paths.annotate_report.write_text(json.dumps(annotate_report, indent=2) + "\n", encoding="utf-8")
     metrics = {**stage_metrics(tally, report, errors, words_per_s), **details.get("metrics", {})}

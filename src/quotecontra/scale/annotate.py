@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import time
@@ -141,13 +140,15 @@ class RaySource:
     to the one annotate stage (:func:`quotecontra.annotate.stage.run`), which writes what the local backend writes.
     The quote records also go to ``quotes_parquet/`` shards, renamed into place on :meth:`close`."""
 
-    def __init__(self, cfg: DictConfig, digest: str) -> None:
+    def __init__(self, cfg: DictConfig) -> None:
+        from quotecontra.annotate.cache import config_digest
         from quotecontra.annotate.options import AnnotateOptions
         from quotecontra.annotate.stage import reader_options
 
-        self.cfg, self.digest = cfg, digest
+        self.cfg = cfg
         self.paths = RunPaths.of(cfg.run_dir)
         self.options = AnnotateOptions.from_config(cfg.annotate)
+        self.digest = config_digest(self.options)  # rules only on Ray (backends checks): its digest is the rules'
         self.ropts = reader_options(cfg)
         self.workers, self.batch_size = int(cfg.ray.num_workers), int(cfg.ray.batch_size)
         self.parquet_tmp = self.paths.root / "quotes_parquet.tmp"
@@ -204,16 +205,12 @@ class RaySource:
                     last = ordinal
                     if not _accept(row, report, errors, seen):
                         continue
-                    lines = str(row["quotes"]).splitlines()
-                    for line in lines:
-                        self.shards.add(json.loads(line))
+                    quotes = [Quote.model_validate_json(line) for line in str(row["quotes"]).splitlines()]
+                    for q in quotes:
+                        self.shards.add(q.model_dump(mode="json"))
                     self.n_articles += 1
-                    yield Annotated(
-                        Article.model_validate_json(str(row["article"])),
-                        [Quote.model_validate_json(line) for line in lines],
-                        cached=bool(row["cached"]),
-                        words=int(row["words"]),
-                    )
+                    article = Article.model_validate_json(str(row["article"]))
+                    yield Annotated(article, quotes, cached=bool(row["cached"]), words=int(row["words"]))
         self.t_end = time.perf_counter()
 
     def close(self) -> None:
@@ -247,9 +244,9 @@ class RaySource:
 
 def annotate_ray(cfg: DictConfig, tracker: Tracker) -> StageResult:
     """The annotate stage with :class:`RaySource` (``quotecontra.backends`` calls it for ``annotate.backend=ray``)."""
-    from quotecontra.annotate.stage import LocalSource, run
+    from quotecontra.annotate.stage import run
 
-    return run(cfg, tracker, RaySource(cfg, LocalSource.digest(cfg)))
+    return run(cfg, tracker, RaySource(cfg))
 
 
 def rows(batch: dict[str, Any]) -> Iterator[dict[str, Any]]:
